@@ -1,0 +1,63 @@
+"""Small attrs validators and converters shared by every context (private)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from b2bcore.errors import ValidationError
+from b2bcore.ids import check_id
+
+__all__ = ["email", "identifier", "optional_identifier", "text", "unique_ids"]
+
+_EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: a caller-supplied id (see :func:`b2bcore.ids.check_id`)."""
+    check_id(value, path=attribute.name)
+
+
+def optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: ``None`` or a valid id."""
+    if value is not None:
+        check_id(value, path=attribute.name)
+
+
+def text(*, max_length: int = 200) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Validator factory: a non-blank string of at most ``max_length`` characters."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("must be a non-blank string", path=attribute.name, value=value)
+        if len(value) > max_length:
+            raise ValidationError(
+                f"must be at most {max_length} characters (got {len(value)})",
+                path=attribute.name,
+                value=value,
+            )
+
+    return check
+
+
+def email(value: object) -> str:
+    """Converter: validate and normalise an e-mail address (trimmed, lower case)."""
+    if not isinstance(value, str):
+        raise ValidationError("must be an e-mail address string", path="email", value=value)
+    normalised = value.strip().lower()
+    if len(normalised) > 254 or not _EMAIL_RE.match(normalised):
+        raise ValidationError(f"{value!r} is not an e-mail address", path="email", value=value)
+    return normalised
+
+
+def unique_ids(value: object) -> tuple[str, ...]:
+    """Converter: a tuple of valid, distinct ids, order kept."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise ValidationError("must be a list of ids", value=value)
+    seen: dict[str, None] = {}
+    for i, item in enumerate(value):
+        seen[check_id(item, path=f"[{i}]")] = None
+    return tuple(seen)

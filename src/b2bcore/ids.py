@@ -1,0 +1,127 @@
+"""Typed identifiers.
+
+Every aggregate is referred to by a ``NewType`` of ``str`` so that mypy keeps an
+order id from being passed where a claim id is expected, while storage and JSON
+see plain strings. Contexts refer to each other's aggregates by these ids only.
+
+:func:`new_id` makes identifiers that sort in creation order (a ULID: 48 bits of
+milliseconds, then 80 random bits, Crockford base 32, monotonic within a process),
+so "order by id" is a stable, meaningful order for pagination.
+
+>>> from b2bcore.ids import CompanyId, new_id
+>>> a, b = new_id(), new_id()
+>>> len(a), a < b
+(26, True)
+>>> CompanyId("acme")
+'acme'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from typing import Final, NewType
+
+from b2bcore.errors import ValidationError
+
+__all__ = [
+    "AgentId",
+    "AssetId",
+    "AssistedSessionId",
+    "BookingId",
+    "BusinessUnitId",
+    "CartId",
+    "CategoryId",
+    "ClaimId",
+    "CompanyId",
+    "DocumentId",
+    "EventId",
+    "FlowId",
+    "InvoiceId",
+    "OrderId",
+    "PolicyId",
+    "PriceListId",
+    "ProductId",
+    "QuoteId",
+    "ResourceId",
+    "RoleId",
+    "ServiceTypeId",
+    "ShipmentId",
+    "Sku",
+    "UserId",
+    "check_id",
+    "new_id",
+]
+
+CompanyId = NewType("CompanyId", str)
+BusinessUnitId = NewType("BusinessUnitId", str)
+UserId = NewType("UserId", str)
+RoleId = NewType("RoleId", str)
+AgentId = NewType("AgentId", str)
+AssistedSessionId = NewType("AssistedSessionId", str)
+Sku = NewType("Sku", str)
+ProductId = NewType("ProductId", str)
+CategoryId = NewType("CategoryId", str)
+PriceListId = NewType("PriceListId", str)
+CartId = NewType("CartId", str)
+OrderId = NewType("OrderId", str)
+QuoteId = NewType("QuoteId", str)
+ShipmentId = NewType("ShipmentId", str)
+InvoiceId = NewType("InvoiceId", str)
+PolicyId = NewType("PolicyId", str)
+FlowId = NewType("FlowId", str)
+ClaimId = NewType("ClaimId", str)
+AssetId = NewType("AssetId", str)
+DocumentId = NewType("DocumentId", str)
+ServiceTypeId = NewType("ServiceTypeId", str)
+ResourceId = NewType("ResourceId", str)
+BookingId = NewType("BookingId", str)
+EventId = NewType("EventId", str)
+
+_CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
+_lock = threading.Lock()
+_last: list[int] = [0, 0]  # [milliseconds, randomness] of the previous id
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_CROCKFORD[rem])
+    return "".join(reversed(chars))
+
+
+def new_id() -> str:
+    """A new ULID: unique, 26 characters, sorting in creation order within a process."""
+    ms = time.time_ns() // 1_000_000
+    with _lock:
+        if ms <= _last[0]:
+            ms = _last[0]
+            rnd = _last[1] + 1
+        else:
+            rnd = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to increment
+        _last[0], _last[1] = ms, rnd
+    return _encode(ms, 10) + _encode(rnd, 16)
+
+
+def check_id(value: object, *, path: str = "id") -> str:
+    """Validate an identifier given by a caller: 1-128 chars of ``[A-Za-z0-9._:@/-]``.
+
+    >>> check_id("co-1")
+    'co-1'
+    >>> check_id(" spaced ")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    b2bcore.errors.ValidationError: id: ' spaced ' is not a valid identifier (1-128 characters: ...
+    """
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise ValidationError(
+            f"{value!r} is not a valid identifier (1-128 characters: letters, digits and "
+            ". _ : @ / -, starting with a letter or digit)",
+            path=path,
+            value=value,
+        )
+    return value

@@ -1,0 +1,86 @@
+"""Forward-only schema migrations for the SQL adapters (private).
+
+Migrations are data: a version, a description and SQL statements. A migration, once
+released, never changes; a later change is a new migration. Statements use only
+``TEXT`` and ``INTEGER`` so the same list serves SQLite and PostgreSQL.
+
+A test checks that the migrated schema has a table with every column each
+:class:`~b2bcore.storage._documents.Collection` declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = ["MIGRATIONS", "Migration", "document_table"]
+
+
+@attrs.frozen
+class Migration:
+    """One step of the schema."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def document_table(
+    name: str,
+    columns: Sequence[tuple[str, str]] = (),
+    *,
+    unique: Sequence[Sequence[str]] = (),
+    order: Sequence[str] = (),
+) -> list[str]:
+    """DDL for a document table: key, version, JSON doc, indexed columns.
+
+    Every column gets an index led by ``company_id`` (queries are per tenant);
+    ``order`` gets one index for keyset pagination; ``unique`` column sets are
+    unique per company.
+    """
+    extra = "".join(f", {col} {sql_type}" for col, sql_type in columns)
+    statements = [
+        (
+            f"CREATE TABLE {name} (company_id TEXT NOT NULL, id TEXT NOT NULL, "
+            f"version INTEGER NOT NULL, doc TEXT NOT NULL{extra}, PRIMARY KEY (company_id, id))"
+        )
+    ]
+    for col, _ in columns:
+        if col not in order:
+            statements.append(f"CREATE INDEX {name}_by_{col} ON {name} (company_id, {col}, id)")
+    if order:
+        cols = ", ".join(order)
+        statements.append(f"CREATE INDEX {name}_order ON {name} (company_id, {cols}, id)")
+    for unique_cols in unique:
+        joined = ", ".join(unique_cols)
+        suffix = "_".join(unique_cols)
+        statements.append(
+            f"CREATE UNIQUE INDEX {name}_unique_{suffix} ON {name} (company_id, {joined})"
+        )
+    return statements
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "foundation: companies, business units, users, outbox, audit, idempotency",
+        (
+            *document_table("companies"),
+            *document_table("business_units", [("parent_id", "TEXT")]),
+            *document_table(
+                "users",
+                [("email", "TEXT"), ("bu_ids", "TEXT"), ("status", "TEXT")],
+                unique=[("email",)],
+            ),
+            *document_table("outbox", [("status", "TEXT")]),
+            "CREATE INDEX outbox_pending ON outbox (status, id)",
+            *document_table(
+                "audit",
+                [("at", "TEXT"), ("acted_by", "TEXT"), ("action", "TEXT"), ("outcome", "TEXT")],
+                order=["at"],
+            ),
+            *document_table("idempotency"),
+        ),
+    ),
+)

@@ -1,0 +1,77 @@
+"""The unit of work shared by b2bcore's own adapters (private)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from b2bcore.errors import B2BCoreError, StorageError
+from b2bcore.storage._documents import Session
+from b2bcore.storage._repositories import (
+    AuditDocuments,
+    BusinessUnitDocuments,
+    CompanyDocuments,
+    IdempotencyDocuments,
+    OutboxDocuments,
+    UserDocuments,
+)
+
+__all__ = ["DocumentUnitOfWork"]
+
+
+class DocumentUnitOfWork:
+    """A unit of work whose repositories all run on one :class:`Session`.
+
+    Adapters subclass it and provide ``_open_session``; repositories are declared
+    once, here, for every adapter.
+    """
+
+    session: Session
+
+    def __init__(self) -> None:
+        self._open = False
+        self.companies = CompanyDocuments(self)
+        self.business_units = BusinessUnitDocuments(self)
+        self.users = UserDocuments(self)
+        self.outbox = OutboxDocuments(self)
+        self.audit = AuditDocuments(self)
+        self.idempotency = IdempotencyDocuments(self)
+
+    def _open_session(self) -> Session:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        if self._open:
+            raise StorageError("this unit of work is already open; use a new one")
+        self.session = self._open_session()
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.close()
+        finally:
+            self._open = False
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise StorageError("use the unit of work inside a 'with' block")
+
+    def commit(self) -> None:
+        """Make every change durable, atomically."""
+        self._require_open()
+        try:
+            self.session.commit()
+        except B2BCoreError:
+            self.session.rollback()
+            raise
+
+    def rollback(self) -> None:
+        """Discard the changes made since the last commit."""
+        self._require_open()
+        self.session.rollback()

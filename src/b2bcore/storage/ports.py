@@ -1,0 +1,145 @@
+"""Storage ports: the unit of work and the repositories every adapter provides.
+
+A :class:`Store` makes units of work. A :class:`UnitOfWork` is a context manager
+with one attribute per repository; nothing is written until :meth:`~UnitOfWork.commit`
+and leaving the block without committing (or with an exception) rolls everything
+back::
+
+    with store.unit_of_work() as uow:
+        company = uow.companies.get(company_id)
+        company.rename("ACME Industrial")
+        uow.companies.update(company)
+        uow.commit()
+
+Events recorded by aggregates passed to ``add``/``update`` go to ``uow.outbox`` in
+the same transaction. ``uow.audit`` is the append-only audit trail and
+``uow.idempotency`` remembers the result of requests made with an idempotency key.
+
+The repository protocols of each context live in that context's ``ports`` module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from b2bcore.accounts.ports import BusinessUnitRepository, CompanyRepository, UserRepository
+from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
+from b2bcore.ids import CompanyId
+from b2bcore.paging import DEFAULT_LIMIT, Page
+
+__all__ = ["AuditLog", "IdempotencyStore", "Outbox", "Store", "UnitOfWork"]
+
+
+class Outbox(Protocol):
+    """Events waiting for delivery, written in the same transaction as the change."""
+
+    def add(self, event: DomainEvent, /) -> OutboxRecord:
+        """Queue ``event`` (the unit of work does this for aggregates' events)."""
+        ...
+
+    def pending(self, *, limit: int = DEFAULT_LIMIT) -> list[OutboxRecord]:
+        """Undelivered records of every company, oldest first (for the dispatcher)."""
+        ...
+
+    def mark_delivered(self, record: OutboxRecord, /, *, at: datetime) -> None:
+        """Mark ``record`` (as read) delivered; ConcurrencyError if someone else did."""
+        ...
+
+    def mark_failed(self, record: OutboxRecord, /, *, error: str, dead: bool = False) -> None:
+        """Count a failed delivery attempt; ``dead`` stops further attempts."""
+        ...
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        status: OutboxStatus | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[OutboxRecord]:
+        """One company's records, oldest first."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only audit trail, queryable per company."""
+
+    def append(self, entry: AuditEntry, /) -> None:
+        """Add an entry."""
+        ...
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        acted_by: str | None = None,
+        action: str | None = None,
+        outcome: Outcome | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[AuditEntry]:
+        """Entries of one company in time order; ``since`` inclusive, ``until`` exclusive."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Results of requests made with an idempotency key, per company.
+
+    ``fingerprint`` identifies the request's content: reusing a key for a different
+    request is a :class:`~b2bcore.errors.ConflictError`, never a silent replay.
+    """
+
+    def recall(self, key: str, /, *, company_id: CompanyId, fingerprint: str) -> str | None:
+        """The stored result for ``key``, or None if the key is new."""
+        ...
+
+    def remember(
+        self, key: str, /, *, company_id: CompanyId, fingerprint: str, result: str, at: datetime
+    ) -> None:
+        """Store ``result`` for ``key``; DuplicateError if the key was stored already."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work over every repository."""
+
+    companies: CompanyRepository
+    business_units: BusinessUnitRepository
+    users: UserRepository
+    outbox: Outbox
+    audit: AuditLog
+    idempotency: IdempotencyStore
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make every change of this unit durable, atomically."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change made since the last commit."""
+        ...
+
+
+class Store(Protocol):
+    """A storage backend: makes units of work."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+        ...

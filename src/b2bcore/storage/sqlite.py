@@ -1,0 +1,388 @@
+"""The SQLite store: b2bcore's embedded default (stdlib :mod:`sqlite3`).
+
+* WAL journal, a busy timeout, ``synchronous=FULL`` by default (a committed order
+  survives a power cut; pass ``synchronous="NORMAL"`` to trade that for speed);
+* a ``schema_version`` table and forward-only migrations, applied when the store
+  opens; a database written by a newer b2bcore is refused, never downgraded;
+* aggregates as JSON documents with indexed columns; ``(company_id, id)`` primary
+  keys; unique indexes per company;
+* one connection per thread; a unit of work is one ``BEGIN IMMEDIATE``
+  transaction, so writers queue (up to the busy timeout) instead of failing, and a
+  stale version is caught by the ``version`` guard of every ``UPDATE``.
+
+>>> import tempfile, pathlib
+>>> from b2bcore.accounts import Company
+>>> from b2bcore.storage.sqlite import SQLiteStore
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "b2b.sqlite"
+>>> with SQLiteStore(path) as store:
+...     with store.unit_of_work() as uow:
+...         uow.companies.add(Company(id="acme", name="ACME"))
+...         uow.commit()
+...     store.schema_version()
+1
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from b2bcore.errors import (
+    ConcurrencyError,
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from b2bcore.storage._documents import Collection, Query, StoredRow
+from b2bcore.storage._schema import MIGRATIONS, Migration
+from b2bcore.storage._uow import DocumentUnitOfWork
+
+__all__ = ["SQLiteStore", "SQLiteUnitOfWork"]
+
+_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: (.+)$")
+_OPS = {"eq": "=", "ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def _translate(e: sqlite3.Error, action: str) -> Exception:
+    message = str(e)
+    if isinstance(e, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+        return ConflictError(
+            f"the database stayed busy while trying to {action}; another writer holds it "
+            "longer than the busy timeout: retry, or raise busy_timeout"
+        )
+    return StorageError(f"SQLite failed to {action}: {message}")
+
+
+class _SQLiteSession:
+    def __init__(self, conn: sqlite3.Connection, release: Any) -> None:
+        self._conn = conn
+        self._release = release
+        self._in_tx = False
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise _translate(e, "start a transaction") from e
+            self._in_tx = True
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self._begin()
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as e:
+            raise _translate(e, "run a statement") from e
+
+    @staticmethod
+    def _row(c: Collection[Any], r: Sequence[Any]) -> StoredRow:
+        return StoredRow(
+            company_id=r[0],
+            id=r[1],
+            version=r[2],
+            doc=r[3],
+            columns={col.name: r[4 + i] for i, col in enumerate(c.columns)},
+        )
+
+    @staticmethod
+    def _select_list(c: Collection[Any]) -> str:
+        return ", ".join(["company_id", "id", "version", "doc", *(col.name for col in c.columns)])
+
+    def fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
+        r = self._execute(
+            f"SELECT {self._select_list(c)} FROM {c.name} WHERE company_id = ? AND id = ?",
+            (company_id, key),
+        ).fetchone()
+        return None if r is None else self._row(c, r)
+
+    def _duplicate(
+        self, c: Collection[Any], row: StoredRow, e: sqlite3.IntegrityError
+    ) -> DuplicateError:
+        m = _UNIQUE_RE.search(str(e))
+        cols = [part.split(".")[-1] for part in m.group(1).split(", ")] if m else []
+        unique_cols = [col for col in cols if col not in ("company_id", "id")]
+        if unique_cols:
+            values = tuple(row.columns[col] for col in unique_cols)
+            return DuplicateError(c.kind, values[0] if len(values) == 1 else values)
+        return DuplicateError(c.kind, row.id)
+
+    def insert(self, c: Collection[Any], row: StoredRow) -> None:
+        names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+        values = [
+            row.company_id,
+            row.id,
+            row.version,
+            row.doc,
+            *(row.columns[col.name] for col in c.columns),
+        ]
+        marks = ", ".join("?" * len(names))
+        try:
+            self._execute(f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})", values)
+        except sqlite3.IntegrityError as e:
+            raise self._duplicate(c, row, e) from e
+
+    def replace(self, c: Collection[Any], row: StoredRow, expected_version: int) -> None:
+        sets = ", ".join(["version = ?", "doc = ?", *(f"{col.name} = ?" for col in c.columns)])
+        values = [row.version, row.doc, *(row.columns[col.name] for col in c.columns)]
+        try:
+            cur = self._execute(
+                f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
+                [*values, row.company_id, row.id, expected_version],
+            )
+        except sqlite3.IntegrityError as e:
+            raise self._duplicate(c, row, e) from e
+        if cur.rowcount == 1:
+            return
+        found = self._execute(
+            f"SELECT version FROM {c.name} WHERE company_id = ? AND id = ?",
+            (row.company_id, row.id),
+        ).fetchone()
+        if found is None:
+            raise NotFoundError(c.kind, row.id)
+        raise ConcurrencyError(
+            c.kind, row.id, expected_version=expected_version, actual_version=found[0]
+        )
+
+    def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
+        where: list[str] = []
+        params: list[Any] = []
+        if q.company_id is not None:
+            where.append("company_id = ?")
+            params.append(q.company_id)
+        for f in q.filters:
+            if f.op == "eq" and f.value is None:
+                where.append(f"{f.column} IS NULL")
+            elif f.op == "in":
+                values = list(f.value)
+                if not values:
+                    where.append("0")
+                else:
+                    where.append(f"{f.column} IN ({', '.join('?' * len(values))})")
+                    params.extend(values)
+            elif f.op == "contains":
+                where.append(f"instr({f.column}, ?) > 0")
+                params.append(f.value)
+            else:
+                where.append(f"{f.column} {_OPS[f.op]} ?")
+                params.append(f.value)
+        cols = ", ".join(q.order)
+        if q.after is not None:
+            marks = ", ".join("?" * len(q.order))
+            where.append(f"({cols}) {'<' if q.descending else '>'} ({marks})")
+            params.extend(q.after)
+        direction = " DESC" if q.descending else ""
+        order_by = ", ".join(f"{col}{direction}" for col in q.order)
+        sql = f"SELECT {self._select_list(c)} FROM {c.name}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order_by} LIMIT ?"
+        params.append(q.limit)
+        return [self._row(c, r) for r in self._execute(sql, params).fetchall()]
+
+    def commit(self) -> None:
+        if not self._in_tx:
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise _translate(e, "commit") from e
+        self._in_tx = False
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._in_tx = False
+
+    def close(self) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._release()
+
+
+class SQLiteUnitOfWork(DocumentUnitOfWork):
+    """A unit of work on a :class:`SQLiteStore`."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        super().__init__()
+
+    def _open_session(self) -> _SQLiteSession:
+        conn, release = self._store._acquire()
+        return _SQLiteSession(conn, release)
+
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+
+class SQLiteStore:
+    """A store in one SQLite file (``":memory:"`` for a private in-memory database).
+
+    ``busy_timeout`` is how long, in seconds, a unit of work waits for another
+    writer before failing with :class:`~b2bcore.errors.ConflictError`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 10.0,
+        synchronous: Synchronous = "FULL",
+    ) -> None:
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValidationError(
+                "synchronous must be OFF, NORMAL, FULL or EXTRA",
+                path="synchronous",
+                value=synchronous,
+            )
+        if (
+            isinstance(busy_timeout, bool)
+            or not isinstance(busy_timeout, (int, float))
+            or busy_timeout < 0
+        ):
+            raise ValidationError(
+                "busy_timeout must be a non-negative number of seconds",
+                path="busy_timeout",
+                value=busy_timeout,
+            )
+        self._memory = str(path) == ":memory:"
+        self.path = str(path) if self._memory else str(Path(path))
+        self._busy_ms = int(busy_timeout * 1000)
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._shared_lock = threading.RLock()  # the one connection of a :memory: store
+        self._closed = False
+        if not self._memory and not Path(self.path).parent.is_dir():
+            raise ValidationError(
+                f"directory {str(Path(self.path).parent)!r} does not exist", path="path", value=path
+            )
+        self._migrate()
+
+    # -- connections --------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,  # we keep one connection per thread ourselves
+            )
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            if not self._memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot open SQLite database {self.path!r}: {e}") from e
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _acquire(self) -> tuple[sqlite3.Connection, Any]:
+        if self._closed:
+            raise StorageError("the store is closed")
+        if self._memory:
+            self._shared_lock.acquire()
+            conn: sqlite3.Connection | None = getattr(self, "_shared", None)
+            if conn is None:
+                conn = self._shared = self._connect()
+            release = self._shared_lock.release
+        else:
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self._connect()
+
+            def release() -> None:
+                return None
+
+        if conn.in_transaction:
+            if self._memory:
+                self._shared_lock.release()
+            raise StorageError(
+                "a unit of work of this store is already open in this thread; "
+                "finish it before opening another"
+            )
+        return conn, release
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn, release = self._acquire()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            release()
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        latest = max(m.version for m in migrations)
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                    "description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                current = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+                if current > latest:
+                    conn.execute("ROLLBACK")
+                    raise StorageError(
+                        f"database {self.path!r} has schema version {current}, newer than this "
+                        f"b2bcore knows ({latest}); upgrade b2bcore instead of downgrading data"
+                    )
+                for m in sorted(migrations, key=lambda m: m.version):
+                    if m.version <= current:
+                        continue
+                    for statement in m.statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_version (version, description, applied_at) "
+                        "VALUES (?, ?, ?)",
+                        (m.version, m.description, datetime.now(UTC).isoformat()),
+                    )
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise _translate(e, "migrate the schema") from e
+
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        with self._connection() as conn:
+            return int(conn.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    # -- public -------------------------------------------------------------------------
+    def unit_of_work(self) -> SQLiteUnitOfWork:
+        """A new unit of work; use it in a ``with`` block and call ``commit()``."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        return SQLiteUnitOfWork(self)
+
+    def close(self) -> None:
+        """Close every connection this store opened (from any thread)."""
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
