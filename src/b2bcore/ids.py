@@ -22,7 +22,8 @@ import os
 import re
 import threading
 import time
-from typing import Final, NewType
+from collections.abc import Callable
+from typing import Final, NewType, TypeVar
 
 from b2bcore.errors import ValidationError
 
@@ -51,6 +52,7 @@ __all__ = [
     "ShipmentId",
     "Sku",
     "UserId",
+    "as_id",
     "check_id",
     "new_id",
 ]
@@ -81,7 +83,7 @@ BookingId = NewType("BookingId", str)
 EventId = NewType("EventId", str)
 
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
+_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}\Z")
 _lock = threading.Lock()
 _last: list[int] = [0, 0]  # [milliseconds, randomness] of the previous id
 
@@ -125,3 +127,15 @@ def check_id(value: object, *, path: str = "id") -> str:
             value=value,
         )
     return value
+
+
+T = TypeVar("T")
+
+
+def as_id(kind: Callable[[str], T], value: object, *, path: str) -> T:
+    """Validate a caller's id (:func:`check_id`) and type it as ``kind``.
+
+    >>> as_id(CompanyId, "acme", path="company_id")
+    'acme'
+    """
+    return kind(check_id(value, path=path))

@@ -34,7 +34,7 @@ __all__ = [
     "UserStatus",
 ]
 
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}\Z")
 
 
 def _country(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:

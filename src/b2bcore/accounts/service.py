@@ -23,7 +23,7 @@ from b2bcore.accounts.model import (
 from b2bcore.accounts.rules import check_tree
 from b2bcore.clock import Clock
 from b2bcore.errors import DuplicateError
-from b2bcore.ids import BusinessUnitId, CompanyId, UserId, check_id, new_id
+from b2bcore.ids import BusinessUnitId, CompanyId, UserId, as_id, new_id
 from b2bcore.paging import DEFAULT_LIMIT, Page, iterate
 from b2bcore.storage.ports import UnitOfWork
 
@@ -42,9 +42,7 @@ class AccountsService:
         self, *, name: str, company_id: str | None = None, country: str | None = None
     ) -> Company:
         """Register a buyer company (DuplicateError if the id is taken)."""
-        cid = CompanyId(
-            check_id(company_id, path="company_id") if company_id is not None else new_id()
-        )
+        cid = as_id(CompanyId, new_id() if company_id is None else company_id, path="company_id")
         company = Company(id=cid, name=name, country=country)
         company.record(CompanyCreated(company_id=cid, occurred_at=self._clock.now(), name=name))
         with self._uow() as uow:
@@ -52,38 +50,37 @@ class AccountsService:
             uow.commit()
         return company
 
-    def get_company(self, company_id: CompanyId) -> Company:
+    def get_company(self, company_id: str) -> Company:
         """The company (NotFoundError if there is none)."""
         with self._uow() as uow:
-            return uow.companies.get(company_id)
+            return uow.companies.get(as_id(CompanyId, company_id, path="company_id"))
 
     # -- business units -----------------------------------------------------------------
     def add_business_unit(
         self,
         *,
-        company_id: CompanyId,
+        company_id: str,
         name: str,
         unit_id: str | None = None,
-        parent_id: BusinessUnitId | None = None,
+        parent_id: str | None = None,
         cost_center: str | None = None,
     ) -> BusinessUnit:
         """Add a unit to the company's tree, under ``parent_id`` (None: a new root)."""
-        uid = BusinessUnitId(check_id(unit_id, path="unit_id") if unit_id is not None else new_id())
+        cid = as_id(CompanyId, company_id, path="company_id")
+        uid = as_id(BusinessUnitId, new_id() if unit_id is None else unit_id, path="unit_id")
+        pid = None if parent_id is None else as_id(BusinessUnitId, parent_id, path="parent_id")
         unit = BusinessUnit(
-            id=uid, company_id=company_id, name=name, parent_id=parent_id, cost_center=cost_center
+            id=uid, company_id=cid, name=name, parent_id=pid, cost_center=cost_center
         )
         unit.record(
             BusinessUnitAdded(
-                company_id=company_id,
-                occurred_at=self._clock.now(),
-                business_unit_id=uid,
-                parent_id=parent_id,
+                company_id=cid, occurred_at=self._clock.now(), business_unit_id=uid, parent_id=pid
             )
         )
         with self._uow() as uow:
-            uow.companies.get(company_id)
-            if parent_id is not None:
-                uow.business_units.get(parent_id, company_id=company_id)
+            uow.companies.get(cid)
+            if pid is not None:
+                uow.business_units.get(pid, company_id=cid)
             uow.business_units.add(unit)
             uow.commit()
         return unit
@@ -91,33 +88,40 @@ class AccountsService:
     def move_business_unit(
         self,
         *,
-        company_id: CompanyId,
-        unit_id: BusinessUnitId,
-        new_parent_id: BusinessUnitId | None,
+        company_id: str,
+        unit_id: str,
+        new_parent_id: str | None,
     ) -> BusinessUnit:
         """Re-parent a unit; ValidationError naming the loop if it would create a cycle."""
+        cid = as_id(CompanyId, company_id, path="company_id")
+        uid = as_id(BusinessUnitId, unit_id, path="unit_id")
+        pid = (
+            None
+            if new_parent_id is None
+            else as_id(BusinessUnitId, new_parent_id, path="new_parent_id")
+        )
         with self._uow() as uow:
-            unit = uow.business_units.get(unit_id, company_id=company_id)
+            unit = uow.business_units.get(uid, company_id=cid)
             old_parent = unit.parent_id
-            if new_parent_id is not None:
-                uow.business_units.get(new_parent_id, company_id=company_id)
-            units = self._all_units(uow, company_id)
+            if pid is not None:
+                uow.business_units.get(pid, company_id=cid)
+            units = self._all_units(uow, cid)
             moved = BusinessUnit(
                 id=unit.id,
-                company_id=company_id,
+                company_id=cid,
                 name=unit.name,
-                parent_id=new_parent_id,
+                parent_id=pid,
                 cost_center=unit.cost_center,
                 version=unit.version,
             )
-            check_tree([moved if u.id == unit_id else u for u in units])
+            check_tree([moved if u.id == uid else u for u in units])
             moved.record(
                 BusinessUnitMoved(
-                    company_id=company_id,
+                    company_id=cid,
                     occurred_at=self._clock.now(),
-                    business_unit_id=unit_id,
+                    business_unit_id=uid,
                     old_parent_id=old_parent,
-                    new_parent_id=new_parent_id,
+                    new_parent_id=pid,
                 )
             )
             uow.business_units.update(moved)
@@ -134,11 +138,12 @@ class AccountsService:
             )
         )
 
-    def business_unit_tree(self, *, company_id: CompanyId) -> list[BusinessUnit]:
+    def business_unit_tree(self, *, company_id: str) -> list[BusinessUnit]:
         """Every unit of the company, parents before children (then by id)."""
+        cid = as_id(CompanyId, company_id, path="company_id")
         with self._uow() as uow:
-            uow.companies.get(company_id)
-            units = self._all_units(uow, company_id)
+            uow.companies.get(cid)
+            units = self._all_units(uow, cid)
         children: dict[str | None, list[BusinessUnit]] = {}
         for u in units:
             children.setdefault(u.parent_id, []).append(u)
@@ -154,10 +159,10 @@ class AccountsService:
     def invite_user(
         self,
         *,
-        company_id: CompanyId,
+        company_id: str,
         email: str,
         name: str,
-        business_unit_ids: Sequence[BusinessUnitId],
+        business_unit_ids: Sequence[str],
         user_id: str | None = None,
     ) -> CompanyUser:
         """Invite a user into the company, member of the given business units.
@@ -165,10 +170,13 @@ class AccountsService:
         NotFoundError for an unknown company or unit (of this company); DuplicateError
         when the id or the e-mail (case-insensitive) is taken in the company.
         """
-        uid = UserId(check_id(user_id, path="user_id") if user_id is not None else new_id())
+        cid = as_id(CompanyId, company_id, path="company_id")
+        uid = as_id(UserId, new_id() if user_id is None else user_id, path="user_id")
+        if isinstance(business_unit_ids, str):
+            business_unit_ids = [business_unit_ids]
         user = CompanyUser(
             id=uid,
-            company_id=company_id,
+            company_id=cid,
             email=email,
             name=name,
             business_unit_ids=tuple(business_unit_ids),
@@ -176,14 +184,14 @@ class AccountsService:
         )
         user.record(
             UserInvited(
-                company_id=company_id, occurred_at=self._clock.now(), user_id=uid, email=user.email
+                company_id=cid, occurred_at=self._clock.now(), user_id=uid, email=user.email
             )
         )
         with self._uow() as uow:
-            uow.companies.get(company_id)
+            uow.companies.get(cid)
             for bu in user.business_unit_ids:
-                uow.business_units.get(bu, company_id=company_id)
-            if uow.users.find_by_email(user.email, company_id=company_id) is not None:
+                uow.business_units.get(bu, company_id=cid)
+            if uow.users.find_by_email(user.email, company_id=cid) is not None:
                 raise DuplicateError(
                     "user",
                     user.email,
@@ -193,26 +201,35 @@ class AccountsService:
             uow.commit()
         return user
 
-    def get_user(self, *, company_id: CompanyId, user_id: UserId) -> CompanyUser:
+    def get_user(self, *, company_id: str, user_id: str) -> CompanyUser:
         """The user of this company (NotFoundError otherwise)."""
         with self._uow() as uow:
-            return uow.users.get(user_id, company_id=company_id)
+            return uow.users.get(
+                as_id(UserId, user_id, path="user_id"),
+                company_id=as_id(CompanyId, company_id, path="company_id"),
+            )
 
     def list_users(
         self,
         *,
-        company_id: CompanyId,
-        business_unit_id: BusinessUnitId | None = None,
+        company_id: str,
+        business_unit_id: str | None = None,
         status: UserStatus | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[CompanyUser]:
         """A page of the company's users, by id."""
+        cid = as_id(CompanyId, company_id, path="company_id")
+        bu = (
+            None
+            if business_unit_id is None
+            else as_id(BusinessUnitId, business_unit_id, path="business_unit_id")
+        )
         with self._uow() as uow:
-            uow.companies.get(company_id)
+            uow.companies.get(cid)
             return uow.users.list(
-                company_id=company_id,
-                business_unit_id=business_unit_id,
+                company_id=cid,
+                business_unit_id=bu,
                 status=status,
                 limit=limit,
                 cursor=cursor,

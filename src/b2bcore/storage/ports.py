@@ -108,12 +108,35 @@ class IdempotencyStore(Protocol):
 class UnitOfWork(Protocol):
     """One atomic piece of work over every repository."""
 
-    companies: CompanyRepository
-    business_units: BusinessUnitRepository
-    users: UserRepository
-    outbox: Outbox
-    audit: AuditLog
-    idempotency: IdempotencyStore
+    @property
+    def companies(self) -> CompanyRepository:
+        """Companies."""
+        ...
+
+    @property
+    def business_units(self) -> BusinessUnitRepository:
+        """Business units."""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Company users."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Events waiting for delivery."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit trail."""
+        ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Results of idempotent requests."""
+        ...
 
     def __enter__(self) -> Self: ...
 
