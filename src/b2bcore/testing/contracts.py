@@ -1,0 +1,709 @@
+"""The storage contract suite: run it against any store to prove it behaves.
+
+Ships inside the package (the eventsourcing way) so that third-party adapters run
+exactly the checks b2bcore's own adapters run. In your test module::
+
+    import pytest
+    from collections.abc import Iterator
+    from b2bcore.testing.contracts import StoreContract
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self) -> Iterator[MyStore]:
+            s = MyStore(...)          # a fresh, empty store
+            yield s
+            s.close()
+
+Needs pytest and hypothesis. The suite checks behaviour only, through the ports:
+``get``/``add``/``update`` semantics (NotFoundError, DuplicateError, versions and
+ConcurrencyError), unique values per company, tenant scoping, atomic commit across
+repositories, rollback (explicit, implicit, on exception), keyset pagination (stable
+order, cursors that survive inserts, bad cursors rejected), filters, the outbox
+(written with the change, delivered at least once, failures retried then dead), the
+audit log, idempotency keys, and threads racing to update one aggregate or to claim
+one key (exactly one wins, nothing lost).
+
+Every test uses its own fresh company ids, so a store may also be shared.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from b2bcore.accounts.model import (
+    BusinessUnit,
+    Company,
+    CompanyCreated,
+    CompanyUser,
+    UserInvited,
+    UserStatus,
+)
+from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.errors import (
+    ConcurrencyError,
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from b2bcore.events import DomainEvent, OutboxStatus
+from b2bcore.ids import BusinessUnitId, CompanyId, UserId, new_id
+from b2bcore.paging import Page, iterate
+from b2bcore.storage.dispatch import dispatch
+from b2bcore.storage.ports import Store
+
+__all__ = ["StoreContract"]
+
+T = TypeVar("T")
+AT = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+def _company(name: str = "ACME") -> Company:
+    return Company(id=CompanyId(f"co-{new_id()}"), name=name, country="DE")
+
+
+def _unit(company: Company, unit_id: str, parent: str | None = None) -> BusinessUnit:
+    return BusinessUnit(
+        id=BusinessUnitId(unit_id),
+        company_id=company.id,
+        name=f"Unit {unit_id}",
+        parent_id=None if parent is None else BusinessUnitId(parent),
+    )
+
+
+def _user(company: Company, user_id: str, email: str, *units: str) -> CompanyUser:
+    return CompanyUser(
+        id=UserId(user_id),
+        company_id=company.id,
+        email=email,
+        name=f"User {user_id}",
+        business_unit_ids=tuple(BusinessUnitId(u) for u in (units or ("hq",))),
+    )
+
+
+def _all(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    return list(iterate(fetch))
+
+
+class StoreContract:
+    """Subclass with a ``store`` fixture yielding a fresh store; pytest does the rest."""
+
+    # -- helpers -----------------------------------------------------------------------
+    @staticmethod
+    def seed(store: Store, company: Company | None = None) -> Company:
+        """Store a company with a root unit ``hq``; return the company."""
+        company = company or _company()
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.business_units.add(_unit(company, "hq"))
+            uow.commit()
+        return company
+
+    # -- get / add / update ------------------------------------------------------------
+    def test_add_then_get_round_trips_the_aggregate(self, store: Store) -> None:
+        company = _company("Müller & Söhne — Ersatzteile 株式会社")
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            assert company.version == 1
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.companies.get(company.id)
+        assert loaded == company
+        assert loaded.version == 1
+        assert loaded is not company
+
+    def test_get_of_unknown_id_raises_not_found(self, store: Store) -> None:
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError) as info:
+            uow.companies.get(CompanyId("no-such-company"))
+        assert info.value.key == "no-such-company"
+
+    def test_add_of_existing_id_raises_duplicate(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow, pytest.raises(DuplicateError):
+            uow.companies.add(Company(id=company.id, name="Other"))
+        with store.unit_of_work() as uow:
+            assert uow.companies.get(company.id).name == company.name
+
+    def test_add_twice_in_one_unit_raises_duplicate(self, store: Store) -> None:
+        company = _company()
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            with pytest.raises(DuplicateError):
+                uow.companies.add(Company(id=company.id, name="Twin"))
+
+    def test_update_increments_version_and_persists(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            loaded = uow.companies.get(company.id)
+            loaded.rename("ACME Industrial")
+            uow.companies.update(loaded)
+            assert loaded.version == 2
+            uow.commit()
+        with store.unit_of_work() as uow:
+            again = uow.companies.get(company.id)
+        assert (again.name, again.version) == ("ACME Industrial", 2)
+
+    def test_update_with_stale_version_raises_concurrency(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            first = uow.companies.get(company.id)
+        with store.unit_of_work() as uow:
+            second = uow.companies.get(company.id)
+            second.rename("Second writer")
+            uow.companies.update(second)
+            uow.commit()
+        first.rename("First writer")
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyError) as info:
+            uow.companies.update(first)
+            uow.commit()
+        assert info.value.expected_version == 1
+        with store.unit_of_work() as uow:
+            assert uow.companies.get(company.id).name == "Second writer"
+
+    def test_update_of_never_stored_aggregate_is_rejected(self, store: Store) -> None:
+        with store.unit_of_work() as uow, pytest.raises(ValidationError):
+            uow.companies.update(_company())
+
+    def test_update_of_missing_aggregate_raises_not_found(self, store: Store) -> None:
+        ghost = _company()
+        ghost.version = 1
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError):
+            uow.companies.update(ghost)
+
+    def test_two_updates_in_one_unit_of_work(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            loaded = uow.companies.get(company.id)
+            loaded.rename("Once")
+            uow.companies.update(loaded)
+            loaded.rename("Twice")
+            uow.companies.update(loaded)
+            assert uow.companies.get(company.id).name == "Twice"
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.companies.get(company.id).version == 3
+
+    # -- uniqueness and tenant scoping -------------------------------------------------
+    def test_email_is_unique_within_a_company(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.users.add(_user(company, "u1", "ana@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow, pytest.raises(DuplicateError):
+            uow.users.add(_user(company, "u2", "ana@acme.example"))
+        with store.unit_of_work() as uow:
+            users = uow.users.list(company_id=company.id)
+        assert [u.id for u in users] == ["u1"]
+
+    def test_email_may_repeat_across_companies(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.users.add(_user(a, "u1", "shared@example.com"))
+            uow.users.add(_user(b, "u1", "shared@example.com"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            found_a = uow.users.find_by_email("SHARED@example.com", company_id=a.id)
+            found_b = uow.users.find_by_email("shared@example.com", company_id=b.id)
+        assert found_a is not None
+        assert found_b is not None
+        assert (found_a.company_id, found_b.company_id) == (a.id, b.id)
+
+    def test_changing_email_to_a_taken_one_raises_duplicate(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.users.add(_user(company, "u1", "one@acme.example"))
+            uow.users.add(_user(company, "u2", "two@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            u2 = uow.users.get(UserId("u2"), company_id=company.id)
+            u2.email = "one@acme.example"
+            with pytest.raises(DuplicateError):
+                uow.users.update(u2)
+                uow.commit()
+
+    def test_a_freed_email_can_be_taken_in_the_same_unit(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.users.add(_user(company, "u1", "desk@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            u1 = uow.users.get(UserId("u1"), company_id=company.id)
+            u1.email = "old-desk@acme.example"
+            uow.users.update(u1)
+            uow.users.add(_user(company, "u2", "desk@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            found = uow.users.find_by_email("desk@acme.example", company_id=company.id)
+        assert found is not None
+        assert found.id == "u2"
+
+    def test_equal_ids_in_two_companies_never_collide_or_leak(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.business_units.add(_unit(a, "plant", "hq"))
+            uow.users.add(_user(a, "u-a", "only-in-a@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.business_units.get(BusinessUnitId("plant"), company_id=b.id)
+            with pytest.raises(NotFoundError):
+                uow.users.get(UserId("u-a"), company_id=b.id)
+            assert uow.users.find_by_email("only-in-a@acme.example", company_id=b.id) is None
+            assert list(uow.users.list(company_id=b.id)) == []
+            units_b = uow.business_units.list(company_id=b.id)
+            units_a = uow.business_units.list(company_id=a.id)
+        assert {u.id for u in units_b} == {"hq"}
+        assert {u.id for u in units_a} == {"hq", "plant"}
+        assert all(u.company_id == b.id for u in units_b)
+
+    def test_update_cannot_reach_into_another_company(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        with store.unit_of_work() as uow:
+            hq_a = uow.business_units.get(BusinessUnitId("hq"), company_id=a.id)
+        forged = BusinessUnit(
+            id=hq_a.id, company_id=b.id, name="Hijacked", version=hq_a.version + 5
+        )
+        with store.unit_of_work() as uow, pytest.raises((NotFoundError, ConcurrencyError)):
+            uow.business_units.update(forged)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.business_units.get(hq_a.id, company_id=a.id).name == hq_a.name
+
+    # -- transactions ------------------------------------------------------------------
+    def test_leaving_without_commit_discards_everything(self, store: Store) -> None:
+        company = _company()
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError):
+            uow.companies.get(company.id)
+
+    def test_exception_rolls_back_and_propagates(self, store: Store) -> None:
+        company = _company()
+
+        class BoomError(Exception):
+            pass
+
+        with pytest.raises(BoomError), store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.business_units.add(_unit(company, "hq"))
+            raise BoomError
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.companies.get(company.id)
+            assert len(uow.business_units.list(company_id=company.id)) == 0
+
+    def test_explicit_rollback_discards_and_the_unit_stays_usable(self, store: Store) -> None:
+        first, second = _company(), _company()
+        with store.unit_of_work() as uow:
+            uow.companies.add(first)
+            uow.rollback()
+            uow.companies.add(second)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.companies.get(first.id)
+            assert uow.companies.get(second.id).id == second.id
+
+    def test_reads_see_own_uncommitted_writes(self, store: Store) -> None:
+        company = _company()
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.business_units.add(_unit(company, "hq"))
+            assert uow.companies.get(company.id).name == company.name
+            assert [u.id for u in uow.business_units.list(company_id=company.id)] == ["hq"]
+            uow.commit()
+
+    def test_commit_is_atomic_across_repositories(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            stale = uow.companies.get(company.id)
+        with store.unit_of_work() as uow:
+            fresh = uow.companies.get(company.id)
+            fresh.rename("Moved on")
+            uow.companies.update(fresh)
+            uow.commit()
+        newcomer = _company()
+        stale.rename("Stale write")
+        with pytest.raises(ConcurrencyError), store.unit_of_work() as uow:
+            uow.companies.add(newcomer)
+            uow.users.add(_user(company, "u-new", "new@acme.example"))
+            uow.audit.append(self._entry(company, "company.rename"))
+            uow.companies.update(stale)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.companies.get(newcomer.id)
+            assert len(uow.users.list(company_id=company.id)) == 0
+            assert len(uow.audit.list(company_id=company.id)) == 0
+            assert uow.companies.get(company.id).name == "Moved on"
+
+    def test_unit_of_work_used_outside_with_block_is_refused(self, store: Store) -> None:
+        uow = store.unit_of_work()
+        with pytest.raises(StorageError):
+            uow.commit()
+
+    # -- pagination and filters --------------------------------------------------------
+    def test_pagination_returns_everything_once_in_stable_order(self, store: Store) -> None:
+        company = self.seed(store)
+        ids = [f"u{n:03d}" for n in (7, 3, 11, 1, 5, 9, 2, 8, 4, 10, 6, 12, 0)]
+        with store.unit_of_work() as uow:
+            for uid in ids:
+                uow.users.add(_user(company, uid, f"{uid}@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            pages = []
+            cursor: str | None = None
+            while True:
+                page = uow.users.list(company_id=company.id, limit=5, cursor=cursor)
+                pages.append([u.id for u in page])
+                if not page.has_more:
+                    break
+                cursor = page.next_cursor
+        assert [len(p) for p in pages] == [5, 5, 3]
+        assert [uid for p in pages for uid in p] == sorted(ids)
+
+    def test_cursor_survives_inserts_before_and_after_it(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            for uid in ("b", "d", "f", "h"):
+                uow.users.add(_user(company, uid, f"{uid}@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            first = uow.users.list(company_id=company.id, limit=2)
+        assert [u.id for u in first] == ["b", "d"]
+        with store.unit_of_work() as uow:
+            uow.users.add(_user(company, "a", "a@acme.example"))
+            uow.users.add(_user(company, "e", "e@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            rest = uow.users.list(company_id=company.id, limit=10, cursor=first.next_cursor)
+        assert [u.id for u in rest] == ["e", "f", "h"]
+
+    def test_bad_cursors_and_limits_are_rejected(self, store: Store) -> None:
+        company = self.seed(store)
+        other = self.seed(store)
+        with store.unit_of_work() as uow:
+            for uid in ("a", "b", "c"):
+                uow.users.add(_user(company, uid, f"{uid}@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            page = uow.users.list(company_id=company.id, limit=1)
+            assert page.next_cursor is not None
+            with pytest.raises(ValidationError):
+                uow.users.list(company_id=company.id, cursor="not-a-cursor!")
+            with pytest.raises(ValidationError):
+                uow.users.list(company_id=other.id, cursor=page.next_cursor)
+            with pytest.raises(ValidationError):
+                uow.business_units.list(company_id=company.id, cursor=page.next_cursor)
+            for bad in (0, -1, 1001):
+                with pytest.raises(ValidationError):
+                    uow.users.list(company_id=company.id, limit=bad)
+
+    def test_filters_select_the_right_rows(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.business_units.add(_unit(company, "plant", "hq"))
+            uow.business_units.add(_unit(company, "line-1", "plant"))
+            uow.business_units.add(_unit(company, "line-2", "plant"))
+            uow.users.add(_user(company, "u1", "u1@acme.example", "plant"))
+            uow.users.add(_user(company, "u2", "u2@acme.example", "line-1", "plant"))
+            active = _user(company, "u3", "u3@acme.example", "line-1")
+            active.status = UserStatus.ACTIVE
+            uow.users.add(active)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            children = uow.business_units.list(
+                company_id=company.id, parent_id=BusinessUnitId("plant")
+            )
+            in_line_1 = uow.users.list(
+                company_id=company.id, business_unit_id=BusinessUnitId("line-1")
+            )
+            in_line = uow.users.list(company_id=company.id, business_unit_id=BusinessUnitId("line"))
+            actives = uow.users.list(company_id=company.id, status=UserStatus.ACTIVE)
+        assert [u.id for u in children] == ["line-1", "line-2"]
+        assert [u.id for u in in_line_1] == ["u2", "u3"]
+        assert list(in_line) == []
+        assert [u.id for u in actives] == ["u3"]
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        # Each example works in its own new company, so sharing the store is safe; and
+        # this base-class method is run by one subclass per adapter on purpose.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        ids=st.sets(st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), max_size=25),
+        limit=st.integers(min_value=1, max_value=7),
+    )
+    def test_any_page_size_yields_every_item_once_in_order(
+        self, store: Store, ids: set[str], limit: int
+    ) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            for uid in ids:
+                uow.users.add(_user(company, uid, f"{uid}@acme.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            seen = _all(
+                lambda cursor: uow.users.list(company_id=company.id, limit=limit, cursor=cursor)
+            )
+        assert [u.id for u in seen] == sorted(ids)
+
+    # -- outbox ------------------------------------------------------------------------
+    @staticmethod
+    def _created(company: Company) -> CompanyCreated:
+        return CompanyCreated(company_id=company.id, occurred_at=AT, name=company.name)
+
+    def _mine(self, store: Store, company: Company) -> list[Any]:
+        with store.unit_of_work() as uow:
+            return _all(
+                lambda cursor: uow.outbox.list(company_id=company.id, limit=100, cursor=cursor)
+            )
+
+    def test_recorded_events_are_written_with_the_change(self, store: Store) -> None:
+        company = _company()
+        company.record(self._created(company))
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.commit()
+        records = self._mine(store, company)
+        assert [r.event_type for r in records] == ["accounts.company_created"]
+        assert records[0].status is OutboxStatus.PENDING
+        assert company.pull_events() == []
+
+    def test_events_of_a_rolled_back_unit_are_not_written(self, store: Store) -> None:
+        company = _company()
+        company.record(self._created(company))
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+        assert self._mine(store, company) == []
+
+    def test_dispatch_delivers_at_least_once_and_marks_delivered(self, store: Store) -> None:
+        company = _company()
+        company.record(self._created(company))
+        user = _user(company, "u1", "u1@acme.example")
+        user.record(
+            UserInvited(company_id=company.id, occurred_at=AT, user_id=user.id, email=user.email)
+        )
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.business_units.add(_unit(company, "hq"))
+            uow.users.add(user)
+            uow.commit()
+        got: list[DomainEvent] = []
+        everything: list[DomainEvent] = []
+        dispatch(store, {CompanyCreated: [got.append], DomainEvent: [everything.append]})
+        mine = [e for e in got if e.company_id == company.id]
+        assert [type(e) for e in mine] == [CompanyCreated]
+        assert isinstance(mine[0], CompanyCreated)
+        assert mine[0].name == company.name
+        assert {type(e) for e in everything if e.company_id == company.id} == {
+            CompanyCreated,
+            UserInvited,
+        }
+        assert all(r.status is OutboxStatus.DELIVERED for r in self._mine(store, company))
+        again: list[DomainEvent] = []
+        dispatch(store, {DomainEvent: [again.append]})
+        assert [e for e in again if e.company_id == company.id] == []
+
+    def test_failed_delivery_is_retried_then_marked_dead(self, store: Store) -> None:
+        company = _company()
+        company.record(self._created(company))
+        with store.unit_of_work() as uow:
+            uow.companies.add(company)
+            uow.commit()
+        calls: list[str] = []
+
+        def flaky(event: DomainEvent) -> None:
+            if event.company_id == company.id:
+                calls.append(event.event_id)
+                raise RuntimeError("mail server down")
+
+        for _ in range(3):
+            dispatch(store, {CompanyCreated: [flaky]}, max_attempts=3)
+        (record,) = self._mine(store, company)
+        assert record.status is OutboxStatus.DEAD
+        assert record.attempts == 3
+        assert "mail server down" in record.last_error
+        assert len(calls) == 3
+        assert len(set(calls)) == 1  # the same event, delivered again
+        dispatch(store, {CompanyCreated: [flaky]}, max_attempts=3)
+        assert len(calls) == 3
+
+    # -- audit -------------------------------------------------------------------------
+    @staticmethod
+    def _entry(
+        company: Company,
+        action: str,
+        *,
+        at: datetime = AT,
+        acted_by: str = "u1",
+        outcome: Outcome = Outcome.ALLOWED,
+    ) -> AuditEntry:
+        return AuditEntry(
+            company_id=company.id,
+            at=at,
+            acted_by=acted_by,
+            on_behalf_of=acted_by,
+            action=action,
+            target=f"company:{company.id}",
+            outcome=outcome,
+        )
+
+    def test_audit_log_is_per_company_in_time_order_with_filters(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.audit.append(self._entry(a, "user.invite", at=AT + timedelta(minutes=2)))
+            uow.audit.append(self._entry(a, "order.place", at=AT, acted_by="agent-1"))
+            uow.audit.append(
+                self._entry(a, "order.place", at=AT + timedelta(hours=1), outcome=Outcome.DENIED)
+            )
+            uow.audit.append(self._entry(b, "order.place", at=AT))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            all_a = list(uow.audit.list(company_id=a.id))
+            by_agent = list(uow.audit.list(company_id=a.id, acted_by="agent-1"))
+            placed = list(uow.audit.list(company_id=a.id, action="order.place"))
+            denied = list(uow.audit.list(company_id=a.id, outcome=Outcome.DENIED))
+            window = list(
+                uow.audit.list(
+                    company_id=a.id, since=AT + timedelta(minutes=1), until=AT + timedelta(hours=1)
+                )
+            )
+        assert [e.at for e in all_a] == sorted(e.at for e in all_a)
+        assert [e.action for e in all_a] == ["order.place", "user.invite", "order.place"]
+        assert all(e.company_id == a.id for e in all_a)
+        assert [e.acted_by for e in by_agent] == ["agent-1"]
+        assert len(placed) == 2
+        assert [e.outcome for e in denied] == [Outcome.DENIED]
+        assert [e.action for e in window] == ["user.invite"]
+
+    # -- idempotency -------------------------------------------------------------------
+    def test_idempotency_key_returns_the_first_result(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        with store.unit_of_work() as uow:
+            assert uow.idempotency.recall("k-1", company_id=a.id, fingerprint="f") is None
+            uow.idempotency.remember("k-1", company_id=a.id, fingerprint="f", result="o-1", at=AT)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.idempotency.recall("k-1", company_id=a.id, fingerprint="f") == "o-1"
+            assert uow.idempotency.recall("k-1", company_id=b.id, fingerprint="f") is None
+            with pytest.raises(ConflictError):
+                uow.idempotency.recall("k-1", company_id=a.id, fingerprint="other request")
+            with pytest.raises(DuplicateError):
+                uow.idempotency.remember(
+                    "k-1", company_id=a.id, fingerprint="f", result="o-2", at=AT
+                )
+
+    # -- concurrency -------------------------------------------------------------------
+    def _race(self, workers: int, work: Callable[[int], None]) -> list[BaseException | None]:
+        barrier = threading.Barrier(workers)
+        outcomes: list[BaseException | None] = [None] * workers
+
+        def run(i: int) -> None:
+            barrier.wait()
+            try:
+                work(i)
+            except Exception as e:  # noqa: BLE001 - collected and asserted by the caller
+                outcomes[i] = e
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads), "a worker hung"
+        return outcomes
+
+    def test_threads_updating_one_version_exactly_one_wins(self, store: Store) -> None:
+        company = self.seed(store)
+        with store.unit_of_work() as uow:
+            read = uow.companies.get(company.id)
+
+        def work(i: int) -> None:
+            mine = Company(id=read.id, name=f"writer {i}", country=read.country, version=1)
+            with store.unit_of_work() as uow:
+                uow.companies.update(mine)
+                uow.commit()
+
+        outcomes = self._race(8, work)
+        winners = [i for i, o in enumerate(outcomes) if o is None]
+        assert len(winners) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            final = uow.companies.get(company.id)
+        assert (final.name, final.version) == (f"writer {winners[0]}", 2)
+
+    def test_threads_retrying_on_conflict_lose_no_update(self, store: Store) -> None:
+        company = self.seed(store)
+        per_thread = 5
+
+        def work(i: int) -> None:
+            for n in range(per_thread):
+                while True:
+                    try:
+                        with store.unit_of_work() as uow:
+                            unit = uow.business_units.get(
+                                BusinessUnitId("hq"), company_id=company.id
+                            )
+                            unit.cost_center = f"{unit.cost_center or ''}[{i}.{n}]"
+                            uow.business_units.update(unit)
+                            uow.commit()
+                        break
+                    except ConflictError:
+                        continue
+
+        outcomes = self._race(4, work)
+        assert outcomes == [None] * 4
+        with store.unit_of_work() as uow:
+            unit = uow.business_units.get(BusinessUnitId("hq"), company_id=company.id)
+        marks = (unit.cost_center or "").strip("[]").split("][")
+        assert sorted(marks) == sorted(f"{i}.{n}" for i in range(4) for n in range(per_thread))
+        assert unit.version == 1 + 4 * per_thread
+
+    def test_threads_claiming_one_idempotency_key_exactly_one_wins(self, store: Store) -> None:
+        company = self.seed(store)
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                if uow.idempotency.recall("pay-1", company_id=company.id, fingerprint="f"):
+                    raise DuplicateError("idempotency key", "pay-1")
+                uow.idempotency.remember(
+                    "pay-1", company_id=company.id, fingerprint="f", result=f"r{i}", at=AT
+                )
+                uow.commit()
+
+        outcomes = self._race(6, work)
+        winners = [i for i, o in enumerate(outcomes) if o is None]
+        assert len(winners) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            result = uow.idempotency.recall("pay-1", company_id=company.id, fingerprint="f")
+        assert result == f"r{winners[0]}"
+
+    def test_threads_adding_one_unique_email_exactly_one_wins(self, store: Store) -> None:
+        company = self.seed(store)
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                uow.users.add(_user(company, f"u{i}", "race@acme.example"))
+                uow.commit()
+
+        outcomes = self._race(6, work)
+        assert sum(o is None for o in outcomes) == 1, outcomes
+        assert all(isinstance(o, DuplicateError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            assert len(uow.users.list(company_id=company.id)) == 1
