@@ -172,14 +172,12 @@ class AccountsService:
         """
         cid = as_id(CompanyId, company_id, path="company_id")
         uid = as_id(UserId, new_id() if user_id is None else user_id, path="user_id")
-        if isinstance(business_unit_ids, str):
-            business_unit_ids = [business_unit_ids]
         user = CompanyUser(
             id=uid,
             company_id=cid,
             email=email,
             name=name,
-            business_unit_ids=tuple(business_unit_ids),
+            business_unit_ids=business_unit_ids,  # the converter validates
             status=UserStatus.INVITED,
         )
         user.record(

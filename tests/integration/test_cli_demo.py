@@ -1,0 +1,70 @@
+"""The command line: ``b2bcore demo`` end to end on SQLite, and ``--help``."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from b2bcore.cli import main
+
+
+def test_demo_runs_end_to_end_and_stores_what_it_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "demo.sqlite"
+    assert main(["demo", "--db", str(db), "--locale", "de_DE"]) == 0
+    out = capsys.readouterr().out
+    assert "ACME Industrial GmbH (acme, DE)" in out
+    assert "- Plant Leipzig (leipzig)  [cost center CC-4711]" in out
+    assert out.index("Headquarters") < out.index("Plant Leipzig") < out.index("Maintenance")
+    assert "ana.weber@acme.example" in out
+    assert "Outbox: 7 events delivered, 0 failed" in out
+    assert "23.11.2026, 09:00:00" in out  # de_DE, Europe/Berlin
+    conn = sqlite3.connect(db)
+    units = conn.execute("SELECT count(*) FROM business_units").fetchone()[0]
+    users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    pending = conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+    conn.close()
+    assert (units, users, pending) == (4, 2, 0)
+
+
+def test_demo_output_is_deterministic_apart_from_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = []
+    for name in ("one", "two"):
+        assert main(["demo", "--db", str(tmp_path / f"{name}.sqlite")]) == 0
+        outputs.append(capsys.readouterr().out.split("\n", 1)[1])
+    assert outputs[0] == outputs[1]
+
+
+def test_demo_on_an_existing_database_reports_the_conflict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "demo.sqlite"
+    assert main(["demo", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--db", str(db)]) == 1
+    assert "error [conflict.duplicate]" in capsys.readouterr().err
+
+
+def test_python_dash_m_help_and_default_temp_db() -> None:
+    helped = subprocess.run(
+        [sys.executable, "-m", "b2bcore", "--help"], capture_output=True, text=True, check=False
+    )
+    assert helped.returncode == 0
+    assert "demo" in helped.stdout
+    ran = subprocess.run(
+        [sys.executable, "-m", "b2bcore", "demo"], capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "b2bcore-demo-" in ran.stdout.splitlines()[0]
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "usage: b2bcore" in capsys.readouterr().out
