@@ -151,15 +151,21 @@ class StoreContract:
             again = uow.companies.get(company.id)
         assert (again.name, again.version) == ("ACME Industrial", 2)
 
+    @staticmethod
+    def stale_copy(store: Store, company: Company, *, new_name: str) -> Company:
+        """Read ``company``, then let another unit rename it: return the stale read."""
+        with store.unit_of_work() as uow:
+            stale = uow.companies.get(company.id)
+        with store.unit_of_work() as uow:
+            fresh = uow.companies.get(company.id)
+            fresh.rename(new_name)
+            uow.companies.update(fresh)
+            uow.commit()
+        return stale
+
     def test_update_with_stale_version_raises_concurrency(self, store: Store) -> None:
         company = self.seed(store)
-        with store.unit_of_work() as uow:
-            first = uow.companies.get(company.id)
-        with store.unit_of_work() as uow:
-            second = uow.companies.get(company.id)
-            second.rename("Second writer")
-            uow.companies.update(second)
-            uow.commit()
+        first = self.stale_copy(store, company, new_name="Second writer")
         first.rename("First writer")
         with store.unit_of_work() as uow, pytest.raises(ConcurrencyError) as info:
             uow.companies.update(first)
@@ -323,13 +329,7 @@ class StoreContract:
 
     def test_commit_is_atomic_across_repositories(self, store: Store) -> None:
         company = self.seed(store)
-        with store.unit_of_work() as uow:
-            stale = uow.companies.get(company.id)
-        with store.unit_of_work() as uow:
-            fresh = uow.companies.get(company.id)
-            fresh.rename("Moved on")
-            uow.companies.update(fresh)
-            uow.commit()
+        stale = self.stale_copy(store, company, new_name="Moved on")
         newcomer = _company()
         stale.rename("Stale write")
         with pytest.raises(ConcurrencyError), store.unit_of_work() as uow:
