@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -11,7 +12,7 @@ import attrs
 from b2bcore.errors import ValidationError
 from b2bcore.ids import check_id
 
-__all__ = ["email", "identifier", "optional_identifier", "text", "unique_ids"]
+__all__ = ["email", "enum_member", "identifier", "optional_identifier", "text", "unique_ids"]
 
 _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -53,11 +54,24 @@ def email(value: object) -> str:
     return normalised
 
 
-def unique_ids(value: object) -> tuple[str, ...]:
-    """Converter: a tuple of valid, distinct ids, order kept."""
+def unique_ids(value: object, *, path: str = "") -> tuple[str, ...]:
+    """Converter: a tuple of valid, distinct ids, order kept (repeats are merged)."""
     if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise ValidationError("must be a list of ids", value=value)
+        raise ValidationError("must be a list of ids", path=path, value=value)
     seen: dict[str, None] = {}
     for i, item in enumerate(value):
-        seen[check_id(item, path=f"[{i}]")] = None
+        seen[check_id(item, path=f"{path}[{i}]")] = None
     return tuple(seen)
+
+
+def enum_member(kind: type[enum.Enum]) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Validator factory: the value must be a member of ``kind`` (ValidationError if not)."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            choices = ", ".join(repr(m.value) for m in kind)
+            raise ValidationError(
+                f"must be a {kind.__name__} (one of {choices})", path=attribute.name, value=value
+            )
+
+    return check

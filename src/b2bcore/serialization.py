@@ -27,11 +27,19 @@ b2bcore.errors.ValidationError: $.amount: floats are not accepted for money or q
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    is_any_set,
+    is_frozenset,
+    is_sequence,
+    list_structure_factory,
+)
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from b2bcore.clock import require_aware
@@ -110,6 +118,39 @@ def _structure_time(value: object, _: type) -> time:
     return time.fromisoformat(value)
 
 
+def _is_homogeneous_collection(t: Any) -> bool:
+    if is_any_set(t):
+        return True
+    if not is_sequence(t):
+        return False
+    args = get_args(t)
+    return get_origin(t) is not tuple or (len(args) == 2 and args[1] is Ellipsis)
+
+
+def _collection_not_text(t: Any, conv: cattrs.Converter) -> Any:
+    # cattrs would iterate a str ("hq" -> ("h", "q")) or a dict's keys: refuse those.
+    base: Callable[[Any, Any], Any]
+    if is_any_set(t):
+        (element,) = get_args(t) or (Any,)
+        kind = frozenset if is_frozenset(t) else set
+
+        def structure_set(value: Any, _typ: Any) -> Any:
+            return kind(conv.structure(v, element) for v in value)
+
+        base = structure_set
+    elif get_origin(t) is tuple:
+        base = homogenous_tuple_structure_factory(t, conv)
+    else:
+        base = list_structure_factory(t, conv)
+
+    def hook(value: object, typ: Any) -> Any:
+        if isinstance(value, (str, bytes, bytearray, Mapping)):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return base(value, typ)
+
+    return hook
+
+
 def _strict(kind: type) -> Any:
     def hook(value: object, _: type) -> object:
         if type(value) is not kind:
@@ -131,6 +172,7 @@ converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(time, lambda t: t.isoformat())
 converter.register_structure_hook(time, _structure_time)
+converter.register_structure_hook_factory(_is_homogeneous_collection, _collection_not_text)
 converter.register_structure_hook(str, _strict(str))
 converter.register_structure_hook(int, _strict(int))
 converter.register_structure_hook(bool, _strict(bool))

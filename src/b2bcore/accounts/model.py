@@ -18,7 +18,14 @@ from typing import Any
 
 import attrs
 
-from b2bcore._validate import email, identifier, optional_identifier, text, unique_ids
+from b2bcore._validate import (
+    email,
+    enum_member,
+    identifier,
+    optional_identifier,
+    text,
+    unique_ids,
+)
 from b2bcore.errors import ValidationError
 from b2bcore.events import Aggregate, DomainEvent, register_event
 from b2bcore.ids import BusinessUnitId, CompanyId, UserId
@@ -73,12 +80,14 @@ class BusinessUnit(Aggregate):
     parent_id: BusinessUnitId | None = attrs.field(default=None, validator=optional_identifier)
     cost_center: str | None = attrs.field(default=None)
 
-    def __attrs_post_init__(self) -> None:
-        if self.parent_id == self.id:
+    @parent_id.validator
+    def _not_own_parent(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        # Validators run after every field is set, and again on assignment.
+        if value is not None and value == self.id:
             raise ValidationError(
                 f"business unit {self.id!r} cannot be its own parent",
                 path="parent_id",
-                value=self.id,
+                value=value,
             )
 
 
@@ -91,7 +100,7 @@ class UserStatus(enum.Enum):
 
 
 def _bu_ids(value: object) -> tuple[BusinessUnitId, ...]:
-    ids = unique_ids(value)
+    ids = unique_ids(value, path="business_unit_ids")
     if not ids:
         raise ValidationError(
             "a user belongs to at least one business unit", path="business_unit_ids", value=value
@@ -108,9 +117,7 @@ class CompanyUser(Aggregate):
     email: str = attrs.field(converter=email)
     name: str = attrs.field(validator=text())
     business_unit_ids: tuple[BusinessUnitId, ...] = attrs.field(converter=_bu_ids)
-    status: UserStatus = attrs.field(
-        default=UserStatus.INVITED, validator=attrs.validators.instance_of(UserStatus)
-    )
+    status: UserStatus = attrs.field(default=UserStatus.INVITED, validator=enum_member(UserStatus))
 
 
 @register_event

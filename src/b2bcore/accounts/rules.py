@@ -63,7 +63,7 @@ def ancestors(units: Iterable[BusinessUnit], unit_id: BusinessUnitId | str) -> l
         raise NotFoundError("business unit", unit_id)
     out: list[BusinessUnitId] = []
     parent = by_id[unit_id].parent_id
-    while parent is not None and parent not in out:
+    while parent is not None and parent not in out and parent != unit_id:
         out.append(parent)
         parent = by_id[parent].parent_id if parent in by_id else None
     return out

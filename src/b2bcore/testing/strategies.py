@@ -146,7 +146,7 @@ def _bound(value: object, places: int, name: str, *, ceiling: bool) -> int:
     try:
         d = to_decimal(value, path=name)
     except TypeError as e:
-        raise ValidationError(str(e), path=name, value=value) from None
+        raise ValidationError(str(e).removeprefix(f"{name}: "), path=name, value=value) from None
     rounding = decimal.ROUND_CEILING if ceiling else decimal.ROUND_FLOOR
     return int(d.scaleb(places, context=_CTX).to_integral_value(rounding=rounding, context=_CTX))
 
@@ -208,7 +208,9 @@ def money(
     invoice line holds); with ``rounded=False`` up to
     :data:`UNROUNDED_EXTRA_PLACES` more (what unit prices and intermediate results
     hold). The default range is plus or minus one billion; pass ``min_amount=0``
-    for prices.
+    for prices. Bounds are validated at once; a range that holds no amount for a
+    drawn currency (``min_amount="0.1", max_amount="0.9"`` in JPY) raises
+    :class:`~b2bcore.errors.ValidationError` when that currency is drawn.
     """
     if currency is None:
         codes: st.SearchStrategy[str] = currencies()
@@ -273,7 +275,12 @@ def aware_datetimes(
             path="timezones",
             value=timezones,
         )
-    zones = [get_zone(name) for name in timezones]
+    zones: list[tzinfo] = []
+    for i, name in enumerate(timezones):
+        try:
+            zones.append(get_zone(name))
+        except ValidationError as e:
+            raise ValidationError(e.reason, path=f"timezones[{i}]", value=name) from None
     return st.sampled_from(zones).flatmap(lambda zone: _local_datetimes(zone, low, high))
 
 

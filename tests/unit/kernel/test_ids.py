@@ -1,0 +1,126 @@
+"""Example-based tests of b2bcore.ids: ULID generation and caller id validation."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from b2bcore.errors import ValidationError
+from b2bcore.ids import check_id, new_id
+
+CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def _decode(text: str) -> int:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for char in text:
+        value = value * 32 + alphabet.index(char)
+    return value
+
+
+def test_new_id_is_26_crockford_characters() -> None:
+    for _ in range(100):
+        value = new_id()
+        assert len(value) == 26
+        assert set(value) <= CROCKFORD
+        assert not set(value) & set("ILOU")
+
+
+def test_new_id_starts_with_the_current_millisecond() -> None:
+    before = time.time_ns() // 1_000_000
+    value = new_id()
+    after = time.time_ns() // 1_000_000
+    # Monotonicity may carry the previous id's millisecond forward, never backwards.
+    assert before - 1 <= _decode(value[:10]) <= after + 1
+
+
+def test_new_id_passes_check_id() -> None:
+    value = new_id()
+    assert check_id(value) == value
+
+
+def test_new_id_strictly_increases_in_a_tight_loop() -> None:
+    values = [new_id() for _ in range(20_000)]
+    assert all(a < b for a, b in itertools.pairwise(values))
+
+
+def test_new_id_is_unique_and_ordered_per_thread_across_threads() -> None:
+    per_thread: list[list[str]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def work() -> None:
+        start.wait()
+        mine = [new_id() for _ in range(2_000)]
+        with lock:
+            per_thread.append(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(per_thread) == 8
+    everything = [value for chunk in per_thread for value in chunk]
+    assert len(set(everything)) == len(everything) == 16_000
+    for chunk in per_thread:
+        assert all(a < b for a, b in itertools.pairwise(chunk))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a",
+        "0",
+        "co-1",
+        "acme.de:plant/line_1@eu",
+        "A" * 128,
+        "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    ],
+)
+def test_check_id_accepts_and_returns_valid_ids(value: str) -> None:
+    assert check_id(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        " spaced ",
+        "with space",
+        "-leading-dash",
+        ".leading-dot",
+        "_leading",
+        "A" * 129,
+        "tab\tinside",
+        "trailing-newline\n",
+        "ümlaut",
+        "semi;colon",
+        "hash#",
+    ],
+)
+def test_check_id_rejects_bad_strings(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_id(value)
+    assert info.value.path == "id"
+    assert info.value.value == value
+    assert "not a valid identifier" in info.value.reason
+
+
+@pytest.mark.parametrize("value", [None, 42, b"bytes", ["a"]])
+def test_check_id_rejects_non_strings(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_id(value)
+    assert info.value.value == value
+
+
+def test_check_id_names_the_given_path() -> None:
+    with pytest.raises(ValidationError) as info:
+        check_id("bad id", path="company_id")
+    assert info.value.path == "company_id"
+    assert str(info.value).startswith("company_id: ")
