@@ -1,21 +1,62 @@
-"""Accounts: companies, business units and users (roles and assisted buying follow).
+"""Accounts: companies, business units, users, roles and permissions, assisted buying.
 
-The public names of the accounts context; see :mod:`b2bcore.accounts.model`.
+The public names of the accounts context. Authorization is pure
+(:func:`authorize`, :func:`explain_permission`); the use-cases live in
+:class:`b2bcore.accounts.service.AccountsService` (``portal.accounts``).
 """
 
 from b2bcore.accounts.model import (
+    Actor,
+    Agent,
+    AssistedSession,
+    AssistedSessionEnded,
+    AssistedSessionStarted,
     BusinessUnit,
     BusinessUnitAdded,
     BusinessUnitMoved,
     Company,
     CompanyCreated,
     CompanyUser,
+    Permission,
+    Role,
+    RoleGrant,
+    RoleGranted,
+    RolePermission,
+    RoleRevoked,
+    RoleSaved,
+    SoDRule,
+    SoDRuleAdded,
     UserInvited,
     UserStatus,
+    UserStatusChanged,
+    ViewScope,
+    predefined_roles,
 )
-from b2bcore.accounts.ports import BusinessUnitRepository, CompanyRepository, UserRepository
+from b2bcore.accounts.ports import (
+    BusinessUnitRepository,
+    CompanyRepository,
+    UserRepository,
+)
+from b2bcore.accounts.rules import (
+    Access,
+    Decision,
+    GrantFinding,
+    PermissionExplanation,
+    Resource,
+    ancestors,
+    authorize,
+    check_tree,
+    descendants,
+    explain_permission,
+)
 
 __all__ = [
+    "Access",
+    "Actor",
+    "Agent",
+    "AssistedSession",
+    "AssistedSessionEnded",
+    "AssistedSessionStarted",
     "BusinessUnit",
     "BusinessUnitAdded",
     "BusinessUnitMoved",
@@ -24,7 +65,28 @@ __all__ = [
     "CompanyCreated",
     "CompanyRepository",
     "CompanyUser",
+    "Decision",
+    "GrantFinding",
+    "Permission",
+    "PermissionExplanation",
+    "Resource",
+    "Role",
+    "RoleGrant",
+    "RoleGranted",
+    "RolePermission",
+    "RoleRevoked",
+    "RoleSaved",
+    "SoDRule",
+    "SoDRuleAdded",
     "UserInvited",
     "UserRepository",
     "UserStatus",
+    "UserStatusChanged",
+    "ViewScope",
+    "ancestors",
+    "authorize",
+    "check_tree",
+    "descendants",
+    "explain_permission",
+    "predefined_roles",
 ]

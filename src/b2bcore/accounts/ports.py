@@ -18,11 +18,26 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from b2bcore.accounts.model import BusinessUnit, Company, CompanyUser, UserStatus
-from b2bcore.ids import BusinessUnitId, CompanyId, UserId
+from b2bcore.accounts.model import (
+    Agent,
+    AssistedSession,
+    BusinessUnit,
+    Company,
+    CompanyUser,
+    Role,
+    UserStatus,
+)
+from b2bcore.ids import AgentId, AssistedSessionId, BusinessUnitId, CompanyId, RoleId, UserId
 from b2bcore.paging import DEFAULT_LIMIT, Page
 
-__all__ = ["BusinessUnitRepository", "CompanyRepository", "UserRepository"]
+__all__ = [
+    "AgentRepository",
+    "AssistedSessionRepository",
+    "BusinessUnitRepository",
+    "CompanyRepository",
+    "RoleRepository",
+    "UserRepository",
+]
 
 
 class CompanyRepository(Protocol):
@@ -97,8 +112,80 @@ class UserRepository(Protocol):
         company_id: CompanyId,
         business_unit_id: BusinessUnitId | None = None,
         status: UserStatus | None = None,
+        role_id: RoleId | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[CompanyUser]:
-        """Users of a company, optionally in one business unit or status, by id."""
+        """Users of a company, optionally in one business unit, status or holding a role
+        (in any window), by id."""
+        ...
+
+
+class RoleRepository(Protocol):
+    """Roles, always inside one company."""
+
+    def get(self, role_id: RoleId, /, *, company_id: CompanyId) -> Role:
+        """The role with this id in ``company_id``."""
+        ...
+
+    def add(self, role: Role, /) -> None:
+        """Store a new role."""
+        ...
+
+    def update(self, role: Role, /) -> None:
+        """Store a changed role."""
+        ...
+
+    def list(
+        self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Role]:
+        """Roles of a company, by id."""
+        ...
+
+
+class AgentRepository(Protocol):
+    """Seller-side agents: platform-wide, not company users."""
+
+    def get(self, agent_id: AgentId, /) -> Agent:
+        """The agent with this id."""
+        ...
+
+    def add(self, agent: Agent, /) -> None:
+        """Store a new agent (DuplicateError on a taken id)."""
+        ...
+
+    def update(self, agent: Agent, /) -> None:
+        """Store a changed agent."""
+        ...
+
+    def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Agent]:
+        """All agents, by id."""
+        ...
+
+
+class AssistedSessionRepository(Protocol):
+    """Assisted-buying sessions, inside the customer's company."""
+
+    def get(self, session_id: AssistedSessionId, /, *, company_id: CompanyId) -> AssistedSession:
+        """The session with this id in ``company_id``."""
+        ...
+
+    def add(self, session: AssistedSession, /) -> None:
+        """Store a new session."""
+        ...
+
+    def update(self, session: AssistedSession, /) -> None:
+        """Store a changed session (e.g. ended)."""
+        ...
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        agent_id: AgentId | None = None,
+        customer_user_id: UserId | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[AssistedSession]:
+        """Sessions of a company, optionally of one agent or customer user, by id."""
         ...

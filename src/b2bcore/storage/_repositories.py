@@ -11,12 +11,20 @@ from typing import Any
 
 import attrs
 
-from b2bcore.accounts.model import BusinessUnit, Company, CompanyUser, UserStatus
+from b2bcore.accounts.model import (
+    Agent,
+    AssistedSession,
+    BusinessUnit,
+    Company,
+    CompanyUser,
+    Role,
+    UserStatus,
+)
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.clock import require_aware
 from b2bcore.errors import ConflictError, DuplicateError, ValidationError
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
-from b2bcore.ids import BusinessUnitId, CompanyId, UserId
+from b2bcore.ids import AgentId, AssistedSessionId, BusinessUnitId, CompanyId, RoleId, UserId
 from b2bcore.paging import DEFAULT_LIMIT, Page
 from b2bcore.serialization import event_to_record
 from b2bcore.storage._documents import (
@@ -29,12 +37,16 @@ from b2bcore.storage._documents import (
 
 __all__ = [
     "ALL_COLLECTIONS",
+    "PLATFORM",
+    "AgentDocuments",
+    "AssistedSessionDocuments",
     "AuditDocuments",
     "BusinessUnitDocuments",
     "CompanyDocuments",
     "IdempotencyDocuments",
     "IdempotencyRecord",
     "OutboxDocuments",
+    "RoleDocuments",
     "UserDocuments",
 ]
 
@@ -70,6 +82,11 @@ USERS: Collection[CompanyUser] = Collection(
         Column("email", "TEXT", lambda u: u.email),
         Column("bu_ids", "TEXT", lambda u: "|" + "|".join(u.business_unit_ids) + "|"),
         Column("status", "TEXT", lambda u: u.status.value),
+        Column(
+            "role_ids",
+            "TEXT",
+            lambda u: "|" + "|".join(sorted({g.role_id for g in u.grants})) + "|",
+        ),
     ),
     unique=(("email",),),
 )
@@ -150,6 +167,7 @@ class UserDocuments(DocumentRepository[CompanyUser]):
         company_id: CompanyId,
         business_unit_id: BusinessUnitId | None = None,
         status: UserStatus | None = None,
+        role_id: RoleId | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[CompanyUser]:
@@ -158,6 +176,103 @@ class UserDocuments(DocumentRepository[CompanyUser]):
             filters.append(Filter("bu_ids", "contains", f"|{business_unit_id}|"))
         if status is not None:
             filters.append(Filter("status", "eq", UserStatus(status).value))
+        if role_id is not None:
+            filters.append(Filter("role_ids", "contains", f"|{role_id}|"))
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
+ROLES: Collection[Role] = Collection(
+    name="roles", kind="role", model=Role, key=_id, tenant=_company
+)
+
+
+class RoleDocuments(DocumentRepository[Role]):
+    """:class:`~b2bcore.accounts.ports.RoleRepository` on documents."""
+
+    collection = ROLES
+
+    def get(self, role_id: RoleId, /, *, company_id: CompanyId) -> Role:
+        return self._get(role_id, company_id)
+
+    def add(self, role: Role, /) -> None:
+        self._add(role)
+
+    def update(self, role: Role, /) -> None:
+        self._update(role)
+
+    def list(
+        self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Role]:
+        return self._page(company_id=company_id, limit=limit, cursor=cursor)
+
+
+#: Tenant key of platform-wide aggregates (agents belong to the seller, not a buyer).
+PLATFORM = ""
+
+AGENTS: Collection[Agent] = Collection(
+    name="agents", kind="agent", model=Agent, key=_id, tenant=lambda _a: PLATFORM
+)
+
+
+class AgentDocuments(DocumentRepository[Agent]):
+    """:class:`~b2bcore.accounts.ports.AgentRepository` on documents."""
+
+    collection = AGENTS
+
+    def get(self, agent_id: AgentId, /) -> Agent:
+        return self._get(agent_id, PLATFORM)
+
+    def add(self, agent: Agent, /) -> None:
+        self._add(agent)
+
+    def update(self, agent: Agent, /) -> None:
+        self._update(agent)
+
+    def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Agent]:
+        return self._page(company_id=PLATFORM, limit=limit, cursor=cursor)
+
+
+ASSISTED_SESSIONS: Collection[AssistedSession] = Collection(
+    name="assisted_sessions",
+    kind="assisted session",
+    model=AssistedSession,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("agent_id", "TEXT", lambda s: s.agent_id),
+        Column("customer_user_id", "TEXT", lambda s: s.customer_user_id),
+    ),
+)
+
+
+class AssistedSessionDocuments(DocumentRepository[AssistedSession]):
+    """:class:`~b2bcore.accounts.ports.AssistedSessionRepository` on documents."""
+
+    collection = ASSISTED_SESSIONS
+
+    def get(self, session_id: AssistedSessionId, /, *, company_id: CompanyId) -> AssistedSession:
+        return self._get(session_id, company_id)
+
+    def add(self, session: AssistedSession, /) -> None:
+        self._add(session)
+
+    def update(self, session: AssistedSession, /) -> None:
+        self._update(session)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        agent_id: AgentId | None = None,
+        customer_user_id: UserId | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[AssistedSession]:
+        filters = []
+        if agent_id is not None:
+            filters.append(Filter("agent_id", "eq", agent_id))
+        if customer_user_id is not None:
+            filters.append(Filter("customer_user_id", "eq", customer_user_id))
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
@@ -338,6 +453,9 @@ ALL_COLLECTIONS: tuple[Collection[Any], ...] = (
     COMPANIES,
     BUSINESS_UNITS,
     USERS,
+    ROLES,
+    AGENTS,
+    ASSISTED_SESSIONS,
     OUTBOX,
     AUDIT,
     IDEMPOTENCY,

@@ -83,4 +83,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             *document_table("idempotency"),
         ),
     ),
+    Migration(
+        2,
+        "accounts: roles, grants per user (role_ids), agents, assisted sessions",
+        (
+            "ALTER TABLE users ADD COLUMN role_ids TEXT NOT NULL DEFAULT '||'",
+            "CREATE INDEX users_by_role_ids ON users (company_id, role_ids, id)",
+            *document_table("roles"),
+            *document_table("agents"),
+            *document_table(
+                "assisted_sessions", [("agent_id", "TEXT"), ("customer_user_id", "TEXT")]
+            ),
+        ),
+    ),
 )

@@ -8,11 +8,14 @@ from typing import Self
 from b2bcore.errors import B2BCoreError, StorageError
 from b2bcore.storage._documents import Session
 from b2bcore.storage._repositories import (
+    AgentDocuments,
+    AssistedSessionDocuments,
     AuditDocuments,
     BusinessUnitDocuments,
     CompanyDocuments,
     IdempotencyDocuments,
     OutboxDocuments,
+    RoleDocuments,
     UserDocuments,
 )
 
@@ -33,6 +36,9 @@ class DocumentUnitOfWork:
         self.companies = CompanyDocuments(self)
         self.business_units = BusinessUnitDocuments(self)
         self.users = UserDocuments(self)
+        self.roles = RoleDocuments(self)
+        self.agents = AgentDocuments(self)
+        self.assisted_sessions = AssistedSessionDocuments(self)
         self.outbox = OutboxDocuments(self)
         self.audit = AuditDocuments(self)
         self.idempotency = IdempotencyDocuments(self)

@@ -24,7 +24,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from b2bcore.accounts.ports import BusinessUnitRepository, CompanyRepository, UserRepository
+from b2bcore.accounts.ports import (
+    AgentRepository,
+    AssistedSessionRepository,
+    BusinessUnitRepository,
+    CompanyRepository,
+    RoleRepository,
+    UserRepository,
+)
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import CompanyId
@@ -121,6 +128,21 @@ class UnitOfWork(Protocol):
     @property
     def users(self) -> UserRepository:
         """Company users."""
+        ...
+
+    @property
+    def roles(self) -> RoleRepository:
+        """Roles of each company."""
+        ...
+
+    @property
+    def agents(self) -> AgentRepository:
+        """Seller-side agents (platform-wide)."""
+        ...
+
+    @property
+    def assisted_sessions(self) -> AssistedSessionRepository:
+        """Assisted-buying sessions."""
         ...
 
     @property

@@ -112,6 +112,7 @@ def test_company_round_trips() -> None:
         "id": "acme",
         "name": "ACME Industrial GmbH",
         "country": "DE",
+        "sod_rules": [],
     }
     assert loads(text, Company) == company
 
