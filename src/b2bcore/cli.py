@@ -10,15 +10,18 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from b2bcore import __version__
-from b2bcore.accounts import BusinessUnit, BusinessUnitAdded, CompanyCreated, UserInvited
+from b2bcore.accounts import Actor, BusinessUnit, Permission, Resource
 from b2bcore.clock import FixedClock
-from b2bcore.errors import B2BCoreError
+from b2bcore.errors import B2BCoreError, ConflictError
 from b2bcore.events import DomainEvent
-from b2bcore.l10n import SUPPORTED_LOCALES, format_datetime
+from b2bcore.ids import BusinessUnitId
+from b2bcore.l10n import SUPPORTED_LOCALES, format_datetime, format_money
+from b2bcore.money import Money
 from b2bcore.paging import iterate
 from b2bcore.portal import Portal
 from b2bcore.storage.sqlite import SQLiteStore
@@ -26,6 +29,7 @@ from b2bcore.storage.sqlite import SQLiteStore
 __all__ = ["main"]
 
 DEMO_START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+TZ = "Europe/Berlin"
 
 
 def _tree_lines(units: Sequence[BusinessUnit]) -> list[str]:
@@ -39,68 +43,123 @@ def _tree_lines(units: Sequence[BusinessUnit]) -> list[str]:
     return lines
 
 
+def _story(portal: Portal, clock: FixedClock, locale: str) -> list[str]:
+    """Onboarding, roles with limits, SoD, and an agent's assisted session."""
+    notes: list[str] = []
+    acme = Actor.operator_for("acme", "op-olga")
+    portal.accounts.create_company(
+        acme,
+        name="ACME Industrial GmbH",
+        country="DE",
+        admin_email="ana.weber@acme.example",
+        admin_name="Ana Weber",
+        admin_user_id="u-ana",
+    )
+    ana = Actor.user("acme", "u-ana")
+    accounts = portal.accounts
+    accounts.add_business_unit(
+        ana, name="Plant Leipzig", unit_id="leipzig", parent_id="hq", cost_center="CC-4711"
+    )
+    accounts.add_business_unit(ana, name="Maintenance", unit_id="maint", parent_id="leipzig")
+    accounts.add_business_unit(ana, name="Purchasing", unit_id="purchasing", parent_id="hq")
+    limit = Money("5000.00", "EUR")
+    accounts.create_role(ana, name="Buyer up to 5,000 EUR", role_id="buyer-5k", copy_of="buyer")
+    accounts.set_role_permission(
+        ana, role_id="buyer-5k", permission=Permission.ORDERS_BUY, limit=limit
+    )
+    accounts.add_sod_rule(ana, role_a="buyer-5k", role_b="approver", reason="no self-approval")
+    clock.advance(timedelta(minutes=5))
+    accounts.invite_user(
+        ana,
+        user_id="u-ben",
+        name="Ben Okafor",
+        email="ben.okafor@acme.example",
+        business_unit_ids=["maint"],
+        roles=["buyer-5k"],
+    )
+    accounts.invite_user(
+        ana,
+        user_id="u-clara",
+        name="Clara Nguyen",
+        email="clara.nguyen@acme.example",
+        business_unit_ids=["leipzig"],
+        roles=["approver"],
+    )
+    try:
+        accounts.grant_role(ana, user_id="u-ben", role_id="approver")
+    except ConflictError as e:
+        notes.append(f"Refused: {e}")
+
+    accounts.register_agent(
+        operator_id="op-olga",
+        agent_id="agent-sam",
+        name="Sam Berg",
+        email="sam.berg@seller.example",
+    )
+    clock.advance(timedelta(hours=1))
+    session = accounts.start_assisted_session(
+        agent_id="agent-sam",
+        company_id="acme",
+        customer_user_id="u-ben",
+        reason="phone call: urgent spare parts order",
+        permissions=[Permission.ORDERS_BUY, Permission.ORDERS_VIEW],
+        duration=timedelta(minutes=30),
+    )
+    sam = Actor.assisted(session)
+    cart = Resource("cart", "phone-order", session.company_id, "u-ben", BusinessUnitId("maint"))
+    for amount in (Decimal("3200.00"), Decimal("7500.00")):
+        money = Money(amount, "EUR")
+        answer = accounts.explain(sam, Permission.ORDERS_BUY, resource=cart, amount=money)
+        verdict = "yes" if answer.decision else "no"
+        shown = format_money(money, locale=locale)
+        notes.append(f"May Sam (for Ben) buy {shown}? {verdict} — {answer.decision.reason}")
+    approve = accounts.explain(sam, Permission.APPROVALS_APPROVE)
+    notes.append(f"May Sam approve? no — {approve.decision.reason}")
+    clock.advance(timedelta(minutes=10))
+    accounts.end_assisted_session(sam, session_id=session.id)
+    return notes
+
+
 def run_demo(db: Path, locale: str) -> int:
     """Run the demo story against the SQLite file ``db``; return the exit code."""
     clock = FixedClock(DEMO_START)
     with SQLiteStore(db) as store:
-        portal = Portal(store, clock=clock)
-        acme = portal.accounts.create_company(
-            company_id="acme", name="ACME Industrial GmbH", country="DE"
-        )
-        portal.accounts.add_business_unit(company_id=acme.id, name="Headquarters", unit_id="hq")
-        portal.accounts.add_business_unit(
-            company_id=acme.id,
-            name="Plant Leipzig",
-            unit_id="leipzig",
-            parent_id="hq",
-            cost_center="CC-4711",
-        )
-        portal.accounts.add_business_unit(
-            company_id=acme.id, name="Maintenance", unit_id="maint", parent_id="leipzig"
-        )
-        portal.accounts.add_business_unit(
-            company_id=acme.id, name="Purchasing", unit_id="purchasing", parent_id="hq"
-        )
-        for uid, name, email, bu in [
-            ("u-ana", "Ana Weber", "ana.weber@acme.example", "purchasing"),
-            ("u-ben", "Ben Okafor", "ben.okafor@acme.example", "maint"),
-        ]:
-            portal.accounts.invite_user(
-                company_id=acme.id, user_id=uid, name=name, email=email, business_unit_ids=[bu]
-            )
+        notes = _story(Portal(store, clock=clock), clock, locale)
 
     # Read everything back from the file with a fresh store: it really was stored.
     with SQLiteStore(db) as store:
         portal = Portal(store, clock=clock)
-        company = portal.accounts.get_company(acme.id)
+        ana = Actor.user("acme", "u-ana")
+        company = portal.accounts.get_company(ana)
         print(f"b2bcore {__version__} demo — data in {db}")
         print()
         print(f"{company.name} ({company.id}, {company.country})")
-        for line in _tree_lines(portal.accounts.business_unit_tree(company_id=company.id)):
+        for line in _tree_lines(portal.accounts.business_unit_tree(ana)):
             print(line)
         print()
         print("Users:")
-        users = iterate(
-            lambda cursor: portal.accounts.list_users(
-                company_id=company.id, limit=10, cursor=cursor
-            )
-        )
+        users = iterate(lambda cursor: portal.accounts.list_users(ana, limit=10, cursor=cursor))
         for user in users:
+            roles = ", ".join(g.role_id for g in user.grants)
             units = ", ".join(user.business_unit_ids)
-            print(f"  {user.name:<12} {user.email:<26} {user.status.value:<8} in {units}")
+            print(f"  {user.name:<13} {user.email:<27} in {units:<9} roles: {roles}")
+        print()
+        for note in notes:
+            print(note)
+        print()
+        print("Audit trail:")
+        trail = iterate(lambda cursor: portal.accounts.audit_trail(ana, cursor=cursor))
+        for entry in trail:
+            when = format_datetime(entry.at, locale=locale, tz=TZ, width="short")
+            who = entry.acted_by
+            if entry.on_behalf_of != entry.acted_by:
+                who += f" for {entry.on_behalf_of}"
+            assisted = "  (assisted session)" if entry.by_agent else ""
+            print(f"  {when:<20} {who:<21} {entry.action:<24} {entry.outcome.value}{assisted}")
         delivered: list[DomainEvent] = []
-        report = portal.dispatch(
-            {
-                CompanyCreated: [delivered.append],
-                BusinessUnitAdded: [delivered.append],
-                UserInvited: [delivered.append],
-            }
-        )
+        report = portal.dispatch({DomainEvent: [delivered.append]})
         print()
         print(f"Outbox: {report.delivered} events delivered, {report.failed} failed")
-        for event in delivered:
-            when = format_datetime(event.occurred_at, locale=locale, tz="Europe/Berlin")
-            print(f"  {when}  {event.event_type}")
     return 0
 
 

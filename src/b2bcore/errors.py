@@ -134,10 +134,13 @@ class PermissionDeniedError(B2BCoreError):
 
     code = "permission_denied"
 
-    def __init__(self, message: str, *, permission: str = "", actor: str = "") -> None:
+    def __init__(
+        self, message: str, *, permission: str = "", actor: str = "", reason: str = ""
+    ) -> None:
         super().__init__(message)
         self.permission = permission
         self.actor = actor
+        self.reason = reason
 
 
 class InvalidTransitionError(B2BCoreError):

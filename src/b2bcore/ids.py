@@ -53,6 +53,7 @@ __all__ = [
     "Sku",
     "UserId",
     "as_id",
+    "as_ids",
     "check_id",
     "new_id",
 ]
@@ -139,3 +140,14 @@ def as_id(kind: Callable[[str], T], value: object, *, path: str) -> T:
     'acme'
     """
     return kind(check_id(value, path=path))
+
+
+def as_ids(kind: Callable[[str], T], values: object, *, path: str) -> list[T]:
+    """Validate a list (or tuple/set) of caller ids and type each as ``kind``.
+
+    >>> as_ids(RoleId, ["buyer", "approver"], path="roles")
+    ['buyer', 'approver']
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        raise ValidationError("must be a list of ids", path=path, value=values)
+    return [as_id(kind, v, path=f"{path}[{i}]") for i, v in enumerate(values)]

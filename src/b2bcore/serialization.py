@@ -172,7 +172,21 @@ converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(time, lambda t: t.isoformat())
 converter.register_structure_hook(time, _structure_time)
+
+
+def _set_unstructure(t: Any, conv: cattrs.Converter) -> Callable[[Any], list[Any]]:
+    # JSON has no sets: a sorted list keeps documents (and their diffs) stable.
+    (element,) = get_args(t) or (Any,)
+
+    def unstructure_set(value: Any) -> list[Any]:
+        items = [conv.unstructure(v, element) for v in value]
+        return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
+
+    return unstructure_set
+
+
 converter.register_structure_hook_factory(_is_homogeneous_collection, _collection_not_text)
+converter.register_unstructure_hook_factory(is_any_set, _set_unstructure)
 converter.register_structure_hook(str, _strict(str))
 converter.register_structure_hook(int, _strict(int))
 converter.register_structure_hook(bool, _strict(bool))

@@ -21,15 +21,25 @@ def test_demo_runs_end_to_end_and_stores_what_it_prints(
     assert "ACME Industrial GmbH (acme, DE)" in out
     assert "- Plant Leipzig (leipzig)  [cost center CC-4711]" in out
     assert out.index("Headquarters") < out.index("Plant Leipzig") < out.index("Maintenance")
-    assert "ana.weber@acme.example" in out
-    assert "Outbox: 7 events delivered, 0 failed" in out
-    assert "23.11.2026, 09:00:00" in out  # de_DE, Europe/Berlin
+    assert "ben.okafor@acme.example" in out
+    assert "roles: buyer-5k" in out
+    assert "Refused: user 'u-ben' may not hold both 'buyer-5k' and 'approver'" in out
+    assert "buy 3.200,00\xa0€? yes" in out  # de_DE money
+    assert "buy 7.500,00\xa0€? no" in out
+    assert "can never approve" in out
+    assert "23.11.26, 09:00" in out  # de_DE short date, Europe/Berlin
+    assert "agent-sam for u-ben   assisted_session.start   allowed  (assisted session)" in out
+    assert "role.grant               failed" in out
     conn = sqlite3.connect(db)
     units = conn.execute("SELECT count(*) FROM business_units").fetchone()[0]
     users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    sessions = conn.execute("SELECT count(*) FROM assisted_sessions").fetchone()[0]
     pending = conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+    agent_lines = conn.execute(
+        "SELECT count(*) FROM audit WHERE acted_by = 'agent-sam'"
+    ).fetchone()[0]
     conn.close()
-    assert (units, users, pending) == (4, 2, 0)
+    assert (units, users, sessions, pending, agent_lines) == (4, 3, 1, 0, 2)
 
 
 def test_demo_output_is_deterministic_apart_from_the_path(

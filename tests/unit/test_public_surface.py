@@ -107,6 +107,8 @@ PUBLIC: dict[str, list[str]] = {
         "explain_permission",
     ],
     "b2bcore.accounts.service": [
+        "MAX_ASSISTED_SESSION",
+        "PLATFORM_AUDIT",
         "AccountsService",
     ],
     "b2bcore.audit": [
@@ -170,6 +172,7 @@ PUBLIC: dict[str, list[str]] = {
         "Sku",
         "UserId",
         "as_id",
+        "as_ids",
         "check_id",
         "new_id",
     ],

@@ -27,7 +27,7 @@ from b2bcore._validate import (
     text,
     unique_ids,
 )
-from b2bcore.clock import to_utc
+from b2bcore.clock import require_aware, to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.events import Aggregate, DomainEvent, register_event
 from b2bcore.ids import (
@@ -144,7 +144,7 @@ def _money_or_none(_inst: object, attribute: attrs.Attribute[Any], value: object
 class RolePermission:
     """One permission inside a role, with its view scope or amount limit."""
 
-    permission: Permission = attrs.field(validator=attrs.validators.instance_of(Permission))
+    permission: Permission = attrs.field(validator=enum_member(Permission))
     scope: ViewScope | None = attrs.field(default=None)
     limit: Money | None = attrs.field(default=None, validator=_money_or_none)
 
@@ -329,6 +329,10 @@ def _utc_expires_at(value: datetime) -> datetime:
     return to_utc(value, path="expires_at")
 
 
+def _opt_utc_ended_at(value: object) -> datetime | None:
+    return None if value is None else to_utc(value, path="ended_at")
+
+
 @attrs.frozen
 class RoleGrant:
     """A role given to a user, optionally only for one business unit (and its subtree),
@@ -346,6 +350,7 @@ class RoleGrant:
 
     def active_at(self, at: datetime) -> bool:
         """Whether ``at`` falls in the validity window."""
+        at = require_aware(at, path="at")
         return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
 
     def overlaps(self, other: RoleGrant) -> bool:
@@ -511,7 +516,7 @@ class AssistedSession(Aggregate):
     permissions: frozenset[Permission] = attrs.field(converter=_permission_set)
     started_at: datetime = attrs.field(converter=_utc_started_at)
     expires_at: datetime = attrs.field(converter=_utc_expires_at)
-    ended_at: datetime | None = attrs.field(default=None, converter=_opt_utc)
+    ended_at: datetime | None = attrs.field(default=None, converter=_opt_utc_ended_at)
     ended_by: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -528,6 +533,7 @@ class AssistedSession(Aggregate):
 
     def state_at(self, at: datetime) -> str:
         """``active``, ``ended``, ``expired`` or ``not_started`` at instant ``at``."""
+        at = require_aware(at, path="at")
         if self.ended_at is not None and self.ended_at <= at:
             return "ended"
         if at >= self.expires_at:
@@ -550,7 +556,7 @@ class Actor:
     A user acting for themselves: ``Actor.user(company_id, user_id)``. An agent in an
     assisted session: ``Actor.assisted(session)`` (acted_by is the agent, on_behalf_of
     the customer). The platform operator who onboards companies:
-    ``Actor.operator(operator_id, company_id)``.
+    ``Actor.operator_for(company_id, operator_id)``.
     """
 
     company_id: CompanyId = attrs.field(validator=identifier)

@@ -342,8 +342,12 @@ def _check_session(req: _Request) -> Failure | None:
     actor, s, permission = req.actor, req.access.session, req.permission
     if s is None or s.id != actor.assisted_session_id:
         return "session_missing", f"assisted session {actor.assisted_session_id!r} not found"
-    if s.agent_id != actor.acted_by or s.customer_user_id != actor.on_behalf_of:
-        return "session_mismatch", "the session belongs to another agent or customer"
+    if (
+        s.agent_id != actor.acted_by
+        or s.customer_user_id != actor.on_behalf_of
+        or s.company_id != actor.company_id
+    ):
+        return "session_mismatch", "the session belongs to another agent, customer or company"
     state = s.state_at(req.at)
     if state != "active":
         return f"session_{state}", f"assisted session {s.id!r} is {state.replace('_', ' ')}"

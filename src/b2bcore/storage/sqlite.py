@@ -18,8 +18,9 @@
 ...     with store.unit_of_work() as uow:
 ...         uow.companies.add(Company(id="acme", name="ACME"))
 ...         uow.commit()
-...     store.schema_version()
-1
+...     with store.unit_of_work() as uow:
+...         uow.companies.get("acme").name
+'ACME'
 """
 
 from __future__ import annotations

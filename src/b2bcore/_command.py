@@ -1,0 +1,216 @@
+"""Service plumbing shared by every context: authorize, run, audit (private).
+
+Every portal command goes through :func:`execute`:
+
+1. open a unit of work and load, fresh, what authorization needs (the user acted
+   for, the company's roles, units and SoD rules, the assisted session);
+2. :func:`~b2bcore.accounts.rules.authorize`; a denial is audited (committed on its
+   own) and raised as :class:`~b2bcore.errors.PermissionDeniedError`;
+3. run the command's body in the same unit of work, append the ``allowed`` audit
+   entry and commit: the change and its audit line land together or not at all;
+4. if the body fails with a :class:`~b2bcore.errors.B2BCoreError`, nothing of it is
+   kept and a ``failed`` audit entry (with the error code) is written instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import attrs
+
+from b2bcore.accounts.model import Actor, Permission, Role
+from b2bcore.accounts.rules import Access, Decision, Resource, authorize
+from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.clock import Clock
+from b2bcore.errors import B2BCoreError, NotFoundError, PermissionDeniedError, ValidationError
+from b2bcore.money import Money
+from b2bcore.paging import iterate
+from b2bcore.storage.ports import UnitOfWork
+
+__all__ = ["Command", "execute", "load_access", "query"]
+
+T = TypeVar("T")
+
+ResourceSpec = Resource | Callable[[UnitOfWork], Resource | None] | None
+
+
+def load_access(uow: UnitOfWork, actor: Actor) -> Access:
+    """What authorization needs for ``actor``, read inside ``uow``.
+
+    NotFoundError when the actor's company does not exist; an unknown user is left
+    to :func:`authorize` (which denies, and the denial is audited).
+    """
+    company = uow.companies.get(actor.company_id)
+    if actor.operator:
+        return Access(user=None, roles={}, sod_rules=company.sod_rules)
+    try:
+        user = uow.users.get(actor.on_behalf_of, company_id=actor.company_id)
+    except NotFoundError:
+        return Access(user=None, roles={}, sod_rules=company.sod_rules)
+    roles: dict[str, Role] = {
+        r.id: r
+        for r in iterate(lambda c: uow.roles.list(company_id=actor.company_id, limit=500, cursor=c))
+    }
+    units = tuple(
+        iterate(lambda c: uow.business_units.list(company_id=actor.company_id, limit=500, cursor=c))
+    )
+    session = None
+    if actor.assisted_session_id is not None:
+        try:
+            session = uow.assisted_sessions.get(
+                actor.assisted_session_id, company_id=actor.company_id
+            )
+        except NotFoundError:
+            session = None
+    return Access(user=user, roles=roles, units=units, sod_rules=company.sod_rules, session=session)
+
+
+@attrs.frozen
+class Command:
+    """What a command body gets: its unit of work, the actor, the decision and the time."""
+
+    uow: UnitOfWork
+    actor: Actor
+    access: Access
+    decision: Decision
+    at: datetime
+
+
+def _entry(
+    actor: Actor, *, at: datetime, action: str, target: str, outcome: Outcome, detail: str
+) -> AuditEntry:
+    return AuditEntry(
+        company_id=actor.company_id,
+        at=at,
+        acted_by=actor.acted_by,
+        on_behalf_of=actor.on_behalf_of,
+        action=action,
+        target=target,
+        outcome=outcome,
+        detail=detail[:2000],
+        assisted_session_id=actor.assisted_session_id,
+    )
+
+
+def _audit_alone(
+    unit_of_work: Callable[[], UnitOfWork],
+    actor: Actor,
+    *,
+    at: datetime,
+    action: str,
+    target: str,
+    outcome: Outcome,
+    detail: str,
+) -> None:
+    with unit_of_work() as uow:
+        uow.audit.append(
+            _entry(actor, at=at, action=action, target=target, outcome=outcome, detail=detail)
+        )
+        uow.commit()
+
+
+def execute(
+    unit_of_work: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    *,
+    action: str,
+    target: str,
+    permission: Permission,
+    body: Callable[[Command], T],
+    resource: ResourceSpec = None,
+    amount: Money | None = None,
+    detail: Callable[[T], str] | None = None,
+) -> T:
+    """Authorize ``actor`` for ``permission``, run ``body``, audit — atomically."""
+    if not isinstance(actor, Actor):
+        raise ValidationError("must be an Actor", path="actor", value=actor)
+    at = clock.now()
+    with unit_of_work() as uow:
+        access = load_access(uow, actor)
+        res = resource(uow) if callable(resource) else resource
+        decision = authorize(actor, permission, access=access, resource=res, amount=amount, at=at)
+        if not decision.allowed:
+            uow.audit.append(
+                _entry(
+                    actor,
+                    at=at,
+                    action=action,
+                    target=target,
+                    outcome=Outcome.DENIED,
+                    detail=decision.reason,
+                )
+            )
+            uow.commit()
+            raise PermissionDeniedError(
+                f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
+                permission=permission.value,
+                actor=actor.acted_by,
+                reason=decision.code,
+            )
+        try:
+            result = body(Command(uow, actor, access, decision, at))
+            text = detail(result) if detail is not None else ""
+            uow.audit.append(
+                _entry(
+                    actor, at=at, action=action, target=target, outcome=Outcome.ALLOWED, detail=text
+                )
+            )
+            uow.commit()
+        except B2BCoreError as e:
+            uow.rollback()
+            failure = e
+        else:
+            return result
+    _audit_alone(
+        unit_of_work,
+        actor,
+        at=at,
+        action=action,
+        target=target,
+        outcome=Outcome.FAILED,
+        detail=f"{failure.code}: {failure}",
+    )
+    raise failure
+
+
+def query(
+    unit_of_work: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    *,
+    action: str,
+    target: str,
+    permission: Permission,
+    body: Callable[[Command], T],
+    resource: ResourceSpec = None,
+) -> T:
+    """Like :func:`execute` for reads: denials are audited, allowed reads are not."""
+    if not isinstance(actor, Actor):
+        raise ValidationError("must be an Actor", path="actor", value=actor)
+    at = clock.now()
+    with unit_of_work() as uow:
+        access = load_access(uow, actor)
+        res = resource(uow) if callable(resource) else resource
+        decision = authorize(actor, permission, access=access, resource=res, at=at)
+        if decision.allowed:
+            return body(Command(uow, actor, access, decision, at))
+        uow.audit.append(
+            _entry(
+                actor,
+                at=at,
+                action=action,
+                target=target,
+                outcome=Outcome.DENIED,
+                detail=decision.reason,
+            )
+        )
+        uow.commit()
+    raise PermissionDeniedError(
+        f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
+        permission=permission.value,
+        actor=actor.acted_by,
+        reason=decision.code,
+    )
