@@ -107,9 +107,9 @@ PUBLIC: dict[str, list[str]] = {
         "explain_permission",
     ],
     "b2bcore.accounts.service": [
+        "AccountsService",
         "MAX_ASSISTED_SESSION",
         "PLATFORM_AUDIT",
-        "AccountsService",
     ],
     "b2bcore.audit": [
         "AuditEntry",

@@ -70,7 +70,7 @@ from b2bcore.money import Money
 from b2bcore.paging import DEFAULT_LIMIT, Page, iterate
 from b2bcore.storage.ports import UnitOfWork
 
-__all__ = ["MAX_ASSISTED_SESSION", "PLATFORM_AUDIT", "AccountsService"]
+__all__ = ["AccountsService", "MAX_ASSISTED_SESSION", "PLATFORM_AUDIT"]
 
 #: The longest an assisted session may last.
 MAX_ASSISTED_SESSION = timedelta(hours=12)
