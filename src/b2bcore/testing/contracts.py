@@ -38,12 +38,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from b2bcore.accounts.model import (
+    Agent,
+    AssistedSession,
     BusinessUnit,
     Company,
     CompanyCreated,
     CompanyUser,
+    Permission,
+    RoleGrant,
     UserInvited,
     UserStatus,
+    predefined_roles,
 )
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.errors import (
@@ -55,7 +60,16 @@ from b2bcore.errors import (
     ValidationError,
 )
 from b2bcore.events import DomainEvent, OutboxStatus
-from b2bcore.ids import BusinessUnitId, CompanyId, UserId, new_id
+from b2bcore.ids import (
+    AgentId,
+    AssistedSessionId,
+    BusinessUnitId,
+    CompanyId,
+    RoleId,
+    UserId,
+    new_id,
+)
+from b2bcore.money import Money
 from b2bcore.paging import Page, iterate
 from b2bcore.storage.dispatch import dispatch
 from b2bcore.storage.ports import Store
@@ -461,6 +475,108 @@ class StoreContract:
                 lambda cursor: uow.users.list(company_id=company.id, limit=limit, cursor=cursor)
             )
         assert [u.id for u in seen] == sorted(ids)
+
+    # -- roles, grants, agents, assisted sessions --------------------------------------
+    def test_roles_round_trip_and_are_scoped_per_company(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        roles_a = predefined_roles(a.id)
+        custom = roles_a[0].copy(role_id="buyer-5k", name="Buyer up to 5k")
+        custom.with_permission(Permission.ORDERS_BUY, limit=Money("5000.00", "EUR"))
+        with store.unit_of_work() as uow:
+            for role in [*roles_a, custom]:
+                uow.roles.add(role)
+            uow.roles.add(predefined_roles(b.id)[0])
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.roles.get(RoleId("buyer-5k"), company_id=a.id)
+            with pytest.raises(NotFoundError):
+                uow.roles.get(RoleId("buyer-5k"), company_id=b.id)
+            ids_a = [r.id for r in uow.roles.list(company_id=a.id)]
+            ids_b = [r.id for r in uow.roles.list(company_id=b.id)]
+            with pytest.raises(DuplicateError):
+                uow.roles.add(predefined_roles(a.id)[0])
+        assert loaded == custom
+        entry = loaded.entry(Permission.ORDERS_BUY)
+        assert entry is not None
+        assert entry.limit == Money("5000.00", "EUR")
+        assert ids_a == sorted(["buyer", "approver", "company_admin", "viewer", "buyer-5k"])
+        assert ids_b == ["buyer"]
+
+    def test_users_with_grants_round_trip_and_filter_by_role(self, store: Store) -> None:
+        company = self.seed(store)
+        grant = RoleGrant(
+            role_id=RoleId("approver"),
+            valid_from=AT,
+            valid_until=AT + timedelta(days=30),
+            business_unit_id=BusinessUnitId("hq"),
+            granted_by="u-admin",
+        )
+        approver = _user(company, "u-appr", "appr@acme.example")
+        approver.grants = (grant,)
+        buyer = _user(company, "u-buy", "buy@acme.example")
+        buyer.grants = (RoleGrant(role_id=RoleId("buyer"), valid_from=AT),)
+        with store.unit_of_work() as uow:
+            uow.users.add(approver)
+            uow.users.add(buyer)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.users.get(UserId("u-appr"), company_id=company.id)
+            approvers = uow.users.list(company_id=company.id, role_id=RoleId("approver"))
+            nobody = uow.users.list(company_id=company.id, role_id=RoleId("appr"))
+        assert loaded.grants == (grant,)
+        assert [u.id for u in approvers] == ["u-appr"]
+        assert list(nobody) == []
+
+    def test_agents_are_platform_wide(self, store: Store) -> None:
+        agent_id = AgentId(f"agent-{new_id()}")
+        with store.unit_of_work() as uow:
+            uow.agents.add(Agent(id=agent_id, name="Sam", email="sam@seller.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            agent = uow.agents.get(agent_id)
+            agent.active = False
+            uow.agents.update(agent)
+            with pytest.raises(DuplicateError):
+                uow.agents.add(Agent(id=agent_id, name="Twin", email="twin@seller.example"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.agents.get(agent_id).active is False
+            assert agent_id in {a.id for a in _all(lambda c: uow.agents.list(cursor=c))}
+
+    def test_assisted_sessions_round_trip_filter_and_scope(self, store: Store) -> None:
+        a, b = self.seed(store), self.seed(store)
+        session = AssistedSession(
+            id=AssistedSessionId(f"as-{new_id()}"),
+            company_id=a.id,
+            agent_id=AgentId("agent-7"),
+            customer_user_id=UserId("u-1"),
+            reason="phone order",
+            permissions=frozenset({Permission.ORDERS_BUY, Permission.ORDERS_VIEW}),
+            started_at=AT,
+            expires_at=AT + timedelta(hours=1),
+        )
+        with store.unit_of_work() as uow:
+            uow.assisted_sessions.add(session)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.assisted_sessions.get(session.id, company_id=a.id)
+            loaded.end(at=AT + timedelta(minutes=5), by="agent-7")
+            uow.assisted_sessions.update(loaded)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            again = uow.assisted_sessions.get(session.id, company_id=a.id)
+            with pytest.raises(NotFoundError):
+                uow.assisted_sessions.get(session.id, company_id=b.id)
+            by_agent = uow.assisted_sessions.list(company_id=a.id, agent_id=AgentId("agent-7"))
+            by_other = uow.assisted_sessions.list(company_id=a.id, agent_id=AgentId("agent-8"))
+            by_customer = uow.assisted_sessions.list(
+                company_id=a.id, customer_user_id=UserId("u-1")
+            )
+            in_b = uow.assisted_sessions.list(company_id=b.id)
+        assert again.permissions == session.permissions
+        assert again.state_at(AT + timedelta(minutes=6)) == "ended"
+        assert [s.id for s in by_agent] == [session.id] == [s.id for s in by_customer]
+        assert list(by_other) == list(in_b) == []
 
     # -- outbox ------------------------------------------------------------------------
     @staticmethod
