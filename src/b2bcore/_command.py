@@ -21,7 +21,7 @@ from typing import TypeVar
 import attrs
 
 from b2bcore.accounts.model import Actor, Permission, Role
-from b2bcore.accounts.rules import Access, Decision, Resource, authorize
+from b2bcore.accounts.rules import Access, Decision, Resource, authorize, check_membership
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.clock import Clock
 from b2bcore.errors import B2BCoreError, NotFoundError, PermissionDeniedError, ValidationError
@@ -29,7 +29,7 @@ from b2bcore.money import Money
 from b2bcore.paging import iterate
 from b2bcore.storage.ports import UnitOfWork
 
-__all__ = ["Command", "execute", "load_access", "query"]
+__all__ = ["Command", "execute", "load_access", "member_query", "query"]
 
 T = TypeVar("T")
 
@@ -43,12 +43,6 @@ def load_access(uow: UnitOfWork, actor: Actor) -> Access:
     to :func:`authorize` (which denies, and the denial is audited).
     """
     company = uow.companies.get(actor.company_id)
-    if actor.operator:
-        return Access(user=None, roles={}, sod_rules=company.sod_rules)
-    try:
-        user = uow.users.get(actor.on_behalf_of, company_id=actor.company_id)
-    except NotFoundError:
-        return Access(user=None, roles={}, sod_rules=company.sod_rules)
     roles: dict[str, Role] = {
         r.id: r
         for r in iterate(lambda c: uow.roles.list(company_id=actor.company_id, limit=500, cursor=c))
@@ -56,6 +50,12 @@ def load_access(uow: UnitOfWork, actor: Actor) -> Access:
     units = tuple(
         iterate(lambda c: uow.business_units.list(company_id=actor.company_id, limit=500, cursor=c))
     )
+    user = None
+    if not actor.operator:
+        try:
+            user = uow.users.get(actor.on_behalf_of, company_id=actor.company_id)
+        except NotFoundError:
+            user = None
     session = None
     if actor.assisted_session_id is not None:
         try:
@@ -148,7 +148,7 @@ def execute(
                 f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
                 permission=permission.value,
                 actor=actor.acted_by,
-                reason=decision.code,
+                decision_code=decision.code,
             )
         try:
             result = body(Command(uow, actor, access, decision, at))
@@ -212,5 +212,49 @@ def query(
         f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
         permission=permission.value,
         actor=actor.acted_by,
-        reason=decision.code,
+        decision_code=decision.code,
+    )
+
+
+def member_query(
+    unit_of_work: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    *,
+    action: str,
+    target: str,
+    body: Callable[[Command], T],
+) -> T:
+    """A read any member of the company may do (a user of it, an agent in an active
+    session for one, an operator); a refusal is audited like any denial."""
+    if not isinstance(actor, Actor):
+        raise ValidationError("must be an Actor", path="actor", value=actor)
+    at = clock.now()
+    with unit_of_work() as uow:
+        access = load_access(uow, actor)
+        failure = check_membership(actor, access=access, at=at)
+        if failure is None:
+            decision = Decision(
+                allowed=True,
+                permission=Permission.COMPANY_MANAGE,
+                code="member",
+                reason="members may read this",
+            )
+            return body(Command(uow, actor, access, decision, at))
+        uow.audit.append(
+            _entry(
+                actor,
+                at=at,
+                action=action,
+                target=target,
+                outcome=Outcome.DENIED,
+                detail=failure[1],
+            )
+        )
+        uow.commit()
+    raise PermissionDeniedError(
+        f"{actor.acted_by} may not {action}: {failure[1]}",
+        permission="",
+        actor=actor.acted_by,
+        decision_code=failure[0],
     )

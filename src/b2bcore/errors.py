@@ -130,17 +130,22 @@ class ConcurrencyError(ConflictError):
 
 
 class PermissionDeniedError(B2BCoreError):
-    """The actor is not allowed to do this; ``reason`` says why."""
+    """The actor is not allowed to do this.
+
+    ``permission`` is what was asked, ``actor`` who asked, ``decision_code`` the
+    machine-readable reason (``"over_limit"``, ``"agent_cannot_approve"`` ...; see
+    :func:`b2bcore.accounts.explain_permission`); the message says it in words.
+    """
 
     code = "permission_denied"
 
     def __init__(
-        self, message: str, *, permission: str = "", actor: str = "", reason: str = ""
+        self, message: str, *, permission: str = "", actor: str = "", decision_code: str = ""
     ) -> None:
         super().__init__(message)
         self.permission = permission
         self.actor = actor
-        self.reason = reason
+        self.decision_code = decision_code
 
 
 class InvalidTransitionError(B2BCoreError):

@@ -5,12 +5,16 @@ live here. Later contexts (pricing, catalog, orders, approvals, claims, scheduli
 insights) grow into it as attributes next to ``accounts``.
 
 >>> from datetime import datetime, timezone
+>>> from b2bcore.accounts import Actor
 >>> from b2bcore.clock import FixedClock
 >>> from b2bcore.portal import Portal
 >>> from b2bcore.storage.memory import MemoryStore
 >>> portal = Portal(MemoryStore(), clock=FixedClock(datetime(2026, 1, 5, tzinfo=timezone.utc)))
->>> portal.accounts.create_company(company_id="acme", name="ACME").version
+>>> operator = Actor.operator_for("acme", "op-olga")
+>>> portal.accounts.create_company(operator, name="ACME").version
 1
+>>> [u.name for u in portal.accounts.business_unit_tree(operator)]
+['Headquarters']
 """
 
 from __future__ import annotations

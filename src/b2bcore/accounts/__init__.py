@@ -6,6 +6,7 @@ The public names of the accounts context. Authorization is pure
 """
 
 from b2bcore.accounts.model import (
+    PREDEFINED_ROLES,
     Actor,
     Agent,
     AssistedSession,
@@ -33,8 +34,11 @@ from b2bcore.accounts.model import (
     predefined_roles,
 )
 from b2bcore.accounts.ports import (
+    AgentRepository,
+    AssistedSessionRepository,
     BusinessUnitRepository,
     CompanyRepository,
+    RoleRepository,
     UserRepository,
 )
 from b2bcore.accounts.rules import (
@@ -45,6 +49,7 @@ from b2bcore.accounts.rules import (
     Resource,
     ancestors,
     authorize,
+    check_membership,
     check_tree,
     descendants,
     explain_permission,
@@ -54,8 +59,10 @@ __all__ = [
     "Access",
     "Actor",
     "Agent",
+    "AgentRepository",
     "AssistedSession",
     "AssistedSessionEnded",
+    "AssistedSessionRepository",
     "AssistedSessionStarted",
     "BusinessUnit",
     "BusinessUnitAdded",
@@ -67,6 +74,7 @@ __all__ = [
     "CompanyUser",
     "Decision",
     "GrantFinding",
+    "PREDEFINED_ROLES",
     "Permission",
     "PermissionExplanation",
     "Resource",
@@ -74,6 +82,7 @@ __all__ = [
     "RoleGrant",
     "RoleGranted",
     "RolePermission",
+    "RoleRepository",
     "RoleRevoked",
     "RoleSaved",
     "SoDRule",
@@ -85,6 +94,7 @@ __all__ = [
     "ViewScope",
     "ancestors",
     "authorize",
+    "check_membership",
     "check_tree",
     "descendants",
     "explain_permission",

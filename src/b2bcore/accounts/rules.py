@@ -45,6 +45,7 @@ __all__ = [
     "Resource",
     "ancestors",
     "authorize",
+    "check_membership",
     "check_tree",
     "descendants",
     "explain_permission",
@@ -338,8 +339,8 @@ def _judge_grant(grant: RoleGrant, req: _Request) -> tuple[GrantFinding, RolePer
     return finding, entry
 
 
-def _check_session(req: _Request) -> Failure | None:
-    actor, s, permission = req.actor, req.access.session, req.permission
+def _check_session_state(req: _Request) -> Failure | None:
+    actor, s = req.actor, req.access.session
     if s is None or s.id != actor.assisted_session_id:
         return "session_missing", f"assisted session {actor.assisted_session_id!r} not found"
     if (
@@ -351,6 +352,15 @@ def _check_session(req: _Request) -> Failure | None:
     state = s.state_at(req.at)
     if state != "active":
         return f"session_{state}", f"assisted session {s.id!r} is {state.replace('_', ' ')}"
+    return None
+
+
+def _check_session(req: _Request) -> Failure | None:
+    failure = _check_session_state(req)
+    if failure is not None:
+        return failure
+    s, permission = req.access.session, req.permission
+    assert s is not None
     if permission.is_approval:
         return "agent_cannot_approve", "an agent in an assisted session can never approve"
     if permission not in s.permissions:
@@ -362,12 +372,21 @@ def _check_session(req: _Request) -> Failure | None:
     return None
 
 
-def _check_user(req: _Request) -> Failure | None:
+def _check_member(req: _Request) -> Failure | None:
     user, actor = req.access.user, req.actor
     if user is None or user.id != actor.on_behalf_of or user.company_id != actor.company_id:
         return "unknown_user", f"user {actor.on_behalf_of!r} is not a user of this company"
     if user.status is UserStatus.DISABLED:
         return "user_disabled", f"user {user.id!r} is disabled"
+    return None
+
+
+def _check_user(req: _Request) -> Failure | None:
+    failure = _check_member(req)
+    if failure is not None:
+        return failure
+    user = req.access.user
+    assert user is not None
     held = {g.role_id for g in user.grants if g.active_at(req.at)}
     for rule in req.access.sod_rules:
         if rule.role_a in held and rule.role_b in held:
@@ -393,6 +412,25 @@ def _precheck(req: _Request) -> tuple[Failure | None, list[str], bool]:
             return failure, notes, False
         notes.append(f"assisted session {actor.assisted_session_id!r} permits {permission.value}")
     return _check_user(req), notes, False
+
+
+def check_membership(actor: Actor, *, access: Access, at: datetime) -> Failure | None:
+    """Whether ``actor`` may do what any member of its company may (read-only lookups):
+    ``None`` for a platform operator, an enabled user of the company, or an agent in an
+    active assisted session matching the actor; otherwise ``(code, reason)`` of the
+    refusal, with the same codes as :func:`authorize`. No grant or permission is
+    looked at.
+    """
+    req = _Request(
+        actor, Permission.COMPANY_MANAGE, access, None, None, require_aware(at, path="at")
+    )
+    if actor.operator:
+        return None
+    if actor.is_agent:
+        failure = _check_session_state(req)
+        if failure is not None:
+            return failure
+    return _check_member(req)
 
 
 def explain_permission(

@@ -5,6 +5,9 @@ always the actor's company (there is no separate ``company_id`` to get wrong). E
 command runs in one unit of work: authorization, the change, its events and its
 audit line commit together; a denial or a failure is audited on its own and
 nothing of the change is kept.
+
+b2bcore authorizes; it does not authenticate. The embedding application decides
+who is calling and builds the :class:`~b2bcore.accounts.model.Actor` for them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from b2bcore._command import Command, execute, load_access, query
+from b2bcore._command import Command, execute, load_access, member_query, query
 from b2bcore.accounts.model import (
     Actor,
     Agent,
@@ -37,6 +40,7 @@ from b2bcore.accounts.model import (
     UserInvited,
     UserStatus,
     UserStatusChanged,
+    ViewScope,
     predefined_roles,
 )
 from b2bcore.accounts.rules import (
@@ -123,7 +127,7 @@ class AccountsService:
                 "only a platform operator (Actor.operator_for) can create companies",
                 permission="company.create",
                 actor=getattr(actor, "acted_by", ""),
-                reason="operator_required",
+                decision_code="operator_required",
             )
         at = self._clock.now()
         cid = actor.company_id
@@ -181,34 +185,14 @@ class AccountsService:
 
     def get_company(self, actor: Actor) -> Company:
         """The actor's company (any user, agent or operator of it may read it)."""
-        with self._uow() as uow:
-            self._require_member(uow, actor)
-            return uow.companies.get(actor.company_id)
-
-    def _require_member(self, uow: UnitOfWork, actor: Actor) -> None:
-        if not isinstance(actor, Actor):
-            raise ValidationError("must be an Actor", path="actor", value=actor)
-        access = load_access(uow, actor)
-        if actor.operator:
-            return
-        if access.user is None:
-            raise PermissionDeniedError(
-                f"{actor.on_behalf_of!r} is not a user of company {actor.company_id!r}",
-                actor=actor.acted_by,
-                reason="unknown_user",
-            )
-        if actor.is_agent:
-            s = access.session
-            if (
-                s is None
-                or s.state_at(self._clock.now()) != "active"
-                or s.agent_id != actor.acted_by
-            ):
-                raise PermissionDeniedError(
-                    f"assisted session {actor.assisted_session_id!r} is not active",
-                    actor=actor.acted_by,
-                    reason="session_inactive",
-                )
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="company.read",
+            target="company",
+            body=lambda cmd: cmd.uow.companies.get(cmd.actor.company_id),
+        )
 
     # -- business units ---------------------------------------------------------------
     def add_business_unit(
@@ -301,15 +285,14 @@ class AccountsService:
 
     def business_unit_tree(self, actor: Actor) -> list[BusinessUnit]:
         """Every unit of the actor's company, parents before children (then by id)."""
-        with self._uow() as uow:
-            self._require_member(uow, actor)
-            units = list(
-                iterate(
-                    lambda c: uow.business_units.list(
-                        company_id=actor.company_id, limit=500, cursor=c
-                    )
-                )
-            )
+        units = member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="business_unit.read",
+            target="business_units",
+            body=lambda cmd: list(cmd.access.units),
+        )
         children: dict[str | None, list[BusinessUnit]] = {}
         for u in units:
             children.setdefault(u.parent_id, []).append(u)
@@ -429,9 +412,14 @@ class AccountsService:
         """A user of the actor's company: yourself always, others with users.manage."""
         uid = as_id(UserId, user_id, path="user_id")
         if isinstance(actor, Actor) and uid == actor.on_behalf_of and not actor.operator:
-            with self._uow() as uow:
-                self._require_member(uow, actor)
-                return uow.users.get(uid, company_id=actor.company_id)
+            return member_query(
+                self._uow,
+                self._clock,
+                actor,
+                action="user.read",
+                target=f"user:{uid}",
+                body=lambda cmd: cmd.uow.users.get(uid, company_id=cmd.actor.company_id),
+            )
         return query(
             self._uow,
             self._clock,
@@ -479,12 +467,15 @@ class AccountsService:
 
     # -- roles ------------------------------------------------------------------------
     def list_roles(self, actor: Actor) -> list[Role]:
-        """The company's roles (any member may read them)."""
-        with self._uow() as uow:
-            self._require_member(uow, actor)
-            return list(
-                iterate(lambda c: uow.roles.list(company_id=actor.company_id, limit=500, cursor=c))
-            )
+        """The company's roles (any member may read them), by id."""
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="role.read",
+            target="roles",
+            body=lambda cmd: sorted(cmd.access.roles.values(), key=lambda r: r.id),
+        )
 
     def create_role(
         self,
@@ -549,7 +540,7 @@ class AccountsService:
         *,
         role_id: str,
         permission: Permission,
-        scope: object = None,
+        scope: ViewScope | None = None,
         limit: Money | None = None,
         remove: bool = False,
     ) -> Role:
@@ -563,7 +554,7 @@ class AccountsService:
             if remove:
                 role.without_permission(permission)
             else:
-                entry = RolePermission(permission, scope=scope, limit=limit)  # type: ignore[arg-type]
+                entry = RolePermission(permission, scope=scope, limit=limit)
                 role.with_permission(entry.permission, scope=entry.scope, limit=entry.limit)
             role.record(
                 RoleSaved(
@@ -811,6 +802,7 @@ class AccountsService:
         reason: str,
         permissions: Iterable[Permission],
         duration: timedelta = timedelta(hours=2),
+        session_id: str | None = None,
     ) -> AssistedSession:
         """An agent starts acting for a customer user (assisted buying).
 
@@ -818,6 +810,10 @@ class AccountsService:
         company; approving can never be part of ``permissions``; ``duration`` is at
         most :data:`MAX_ASSISTED_SESSION`. Audited in the company's trail, denials too.
         Act in it with ``Actor.assisted(session)``.
+
+        Like every b2bcore call, this trusts the embedding application to have
+        authenticated the caller as ``agent_id`` (b2bcore authorizes, it does not
+        authenticate).
         """
         aid = as_id(AgentId, agent_id, path="agent_id")
         cid = as_id(CompanyId, company_id, path="company_id")
@@ -833,7 +829,9 @@ class AccountsService:
             )
         at = self._clock.now()
         session = AssistedSession(
-            id=AssistedSessionId(new_id()),
+            id=as_id(
+                AssistedSessionId, new_id() if session_id is None else session_id, path="session_id"
+            ),
             company_id=cid,
             agent_id=aid,
             customer_user_id=cust,
@@ -890,7 +888,7 @@ class AccountsService:
                 f"cannot start an assisted session: {denial}",
                 permission="assisted_session.start",
                 actor=aid,
-                reason="agent_or_customer_invalid",
+                decision_code="agent_or_customer_invalid",
             )
         return session
 
@@ -1003,6 +1001,18 @@ class AccountsService:
                 cursor=cursor,
             ),
         )
+
+    def platform_audit_trail(
+        self, *, operator_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[AuditEntry]:
+        """The platform's own trail (agent registrations), for platform operators.
+
+        Like every b2bcore call it trusts the application to have authenticated
+        ``operator_id`` as a platform operator.
+        """
+        as_id(UserId, operator_id, path="operator_id")
+        with self._uow() as uow:
+            return uow.audit.list(company_id=PLATFORM_AUDIT, limit=limit, cursor=cursor)
 
     def explain(
         self,

@@ -101,7 +101,7 @@ def test_onboarding_creates_root_unit_roles_and_admin(portal: Portal) -> None:
 def test_only_operators_create_companies(portal: Portal) -> None:
     with pytest.raises(PermissionDeniedError) as info:
         portal.accounts.create_company(Actor.user("beta", "u-x"), name="Beta")
-    assert info.value.reason == "operator_required"
+    assert info.value.decision_code == "operator_required"
     with pytest.raises(DuplicateError):
         portal.accounts.create_company(OPERATOR, name="Again")
     assert portal.accounts.get_company(ADMIN).name == "ACME"
@@ -225,7 +225,7 @@ def test_a_buyer_cannot_manage_users_and_the_denial_is_audited(portal: Portal) -
         portal.accounts.invite_user(
             buyer, email="c@acme.example", name="C", business_unit_ids=["plant"]
         )
-    assert info.value.reason == "not_in_role"
+    assert info.value.decision_code == "not_in_role"
     assert info.value.permission == "users.manage"
     assert _counts(portal) == before
     assert _trail(portal)[-1] == ("b", "user.invite", Outcome.DENIED)
@@ -294,7 +294,7 @@ def test_bu_scoped_admin_manages_only_their_subtree(portal: Portal) -> None:
     portal.accounts.add_business_unit(plant_admin, name="L1", unit_id="l1", parent_id="plant")
     with pytest.raises(PermissionDeniedError) as info:
         portal.accounts.add_business_unit(plant_admin, name="X", parent_id="other")
-    assert info.value.reason == "wrong_business_unit"
+    assert info.value.decision_code == "wrong_business_unit"
 
 
 def test_role_limits_and_explanations(portal: Portal) -> None:
@@ -337,7 +337,7 @@ def test_disabled_user_is_denied_and_cannot_disable_self(portal: Portal) -> None
     portal.accounts.set_user_status(ADMIN, user_id="b", status=UserStatus.DISABLED)
     with pytest.raises(PermissionDeniedError) as info:
         portal.accounts.list_users(Actor.user("acme", "b"))
-    assert info.value.reason == "user_disabled"
+    assert info.value.decision_code == "user_disabled"
 
 
 # -- assisted buying ---------------------------------------------------------------------
