@@ -252,8 +252,7 @@ PUBLIC: dict[str, list[str]] = {
         "SQLiteStore",
         "SQLiteUnitOfWork",
     ],
-    "b2bcore.testing": [
-    ],
+    "b2bcore.testing": [],
     "b2bcore.testing.contracts": [
         "StoreContract",
     ],
