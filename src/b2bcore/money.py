@@ -377,8 +377,16 @@ def allocate(
         raise TypeError("allocate() splits a Money amount")
     if isinstance(weights, (str, bytes)) or len(weights) == 0:
         raise ValidationError("give at least one weight", path="weights", value=weights)
-    ws = [_weight(w, i) for i, w in enumerate(weights)]
-    if all(w.is_zero() for w in ws):
+    if all(type(w) is int and w >= 0 for w in weights):
+        int_weights = list(weights)  # the common case: plain int weights, exact already
+    else:
+        ws = [_weight(w, i) for i, w in enumerate(weights)]
+        # Exact integer arithmetic: share_i = units * w_i / W, as a fraction.
+        num_den = [w.as_integer_ratio() for w in ws]
+        common = math.lcm(*(den for _, den in num_den))
+        int_weights = [num * (common // den) for num, den in num_den]
+    total = sum(int_weights)
+    if total == 0:
         raise ValidationError("weights must not all be zero", path="weights", value=weights)
     d = amount.minor_units if digits is None else digits
     scaled = amount.amount.scaleb(d, context=_CTX_ROUND)
@@ -392,11 +400,6 @@ def allocate(
     units = int(scaled)
     sign = -1 if units < 0 else 1
     units = abs(units)
-    # Exact integer arithmetic: share_i = units * w_i / W, as a fraction.
-    num_den = [w.as_integer_ratio() for w in ws]
-    common = math.lcm(*(den for _, den in num_den))
-    int_weights = [num * (common // den) for num, den in num_den]
-    total = sum(int_weights)
     floors: list[int] = []
     remainders: list[tuple[int, int]] = []
     for i, w in enumerate(int_weights):
@@ -406,11 +409,9 @@ def allocate(
     left = units - sum(floors)
     for _, i in sorted(remainders)[:left]:
         floors[i] += 1
-    quantum = Decimal(1).scaleb(-d)
+    currency = amount.currency
+    # Decimal((sign, digits, exponent)) builds each part exactly, no context involved.
     return [
-        _money(
-            _CTX_ROUND.multiply(Decimal(sign * f), quantum).quantize(quantum, context=_CTX_ROUND),
-            amount.currency,
-        )
+        _money(Decimal((sign < 0 and f != 0, tuple(map(int, str(f))), -d)), currency)
         for f in floors
     ]
