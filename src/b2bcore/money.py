@@ -377,8 +377,9 @@ def allocate(
         raise TypeError("allocate() splits a Money amount")
     if isinstance(weights, (str, bytes)) or len(weights) == 0:
         raise ValidationError("give at least one weight", path="weights", value=weights)
+    int_weights: list[int]
     if all(type(w) is int and w >= 0 for w in weights):
-        int_weights = list(weights)  # the common case: plain int weights, exact already
+        int_weights = [int(w) for w in weights]  # the common case: exact already
     else:
         ws = [_weight(w, i) for i, w in enumerate(weights)]
         # Exact integer arithmetic: share_i = units * w_i / W, as a fraction.
