@@ -44,6 +44,7 @@ from babel.numbers import get_currency_precision, list_currencies
 from b2bcore.errors import CurrencyMismatchError, ValidationError
 
 __all__ = [
+    "CALCULATION_CONTEXT",
     "Money",
     "RoundingMode",
     "RoundingPolicy",
@@ -191,6 +192,18 @@ class RoundingPolicy:
 
 _CTX_ROUND: Final = decimal.Context(
     prec=60, Emax=999_999, Emin=-999_999, traps=[decimal.InvalidOperation, decimal.Overflow]
+)
+
+#: The decimal context for computations on amounts (formulas, percentages): 60
+#: significant digits, half-even, never the thread's global context. Use it with
+#: ``decimal.localcontext(CALCULATION_CONTEXT)``; results still get rounded only
+#: through a :class:`RoundingPolicy`.
+CALCULATION_CONTEXT: Final = decimal.Context(
+    prec=60,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
 )
 
 

@@ -1,0 +1,60 @@
+"""Pricing: account-specific price lists, declared precedence, tiers, formulas,
+quantity rules and explanations. One pure function, :func:`resolve_price`, serves
+every surface (catalog page, cart, order, quote, reorder)."""
+
+from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
+from b2bcore.pricing.model import (
+    BaseKind,
+    Formula,
+    PriceContext,
+    PriceItem,
+    PriceList,
+    PriceListSaved,
+    PricePolicy,
+    PriceRule,
+    PriceScope,
+    PriceTier,
+    QuantityRule,
+    RoundingStep,
+    RuleTarget,
+    TargetKind,
+    TierBasis,
+)
+from b2bcore.pricing.resolve import (
+    Candidate,
+    FormulaStep,
+    PriceExplanation,
+    PriceIndex,
+    PriceQuote,
+    check_price_lists,
+    check_quantity,
+    resolve_price,
+)
+
+__all__ = [
+    "BaseKind",
+    "Candidate",
+    "Formula",
+    "FormulaStep",
+    "NoPriceError",
+    "PriceContext",
+    "PriceExplanation",
+    "PriceIndex",
+    "PriceItem",
+    "PriceList",
+    "PriceListSaved",
+    "PricePolicy",
+    "PriceQuote",
+    "PriceRule",
+    "PriceScope",
+    "PriceTier",
+    "QuantityRule",
+    "QuantityRuleError",
+    "RoundingStep",
+    "RuleTarget",
+    "TargetKind",
+    "TierBasis",
+    "check_price_lists",
+    "check_quantity",
+    "resolve_price",
+]
