@@ -1,7 +1,22 @@
 """Pricing: account-specific price lists, declared precedence, tiers, formulas,
 quantity rules and explanations. One pure function, :func:`resolve_price`, serves
-every surface (catalog page, cart, order, quote, reorder)."""
+every surface (catalog page, cart, order, quote, reorder); :func:`price_cart` prices
+a whole cart with cart discounts, and :func:`simulate_change` shows what a change of
+price lists would change before it is published."""
 
+from b2bcore.pricing.cart import (
+    AppliedDiscount,
+    CartDiscount,
+    CartLineInput,
+    CartPrice,
+    DiscountKind,
+    DiscountSet,
+    LineDiscount,
+    PricedLine,
+    SkippedDiscount,
+    StackingMode,
+    price_cart,
+)
 from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
 from b2bcore.pricing.model import (
     BaseKind,
@@ -30,13 +45,23 @@ from b2bcore.pricing.resolve import (
     check_quantity,
     resolve_price,
 )
+from b2bcore.pricing.simulate import ChangeKind, PriceChange, simulate_change
 
 __all__ = [
+    "AppliedDiscount",
     "BaseKind",
     "Candidate",
+    "CartDiscount",
+    "CartLineInput",
+    "CartPrice",
+    "ChangeKind",
+    "DiscountKind",
+    "DiscountSet",
     "Formula",
     "FormulaStep",
+    "LineDiscount",
     "NoPriceError",
+    "PriceChange",
     "PriceContext",
     "PriceExplanation",
     "PriceIndex",
@@ -48,13 +73,18 @@ __all__ = [
     "PriceRule",
     "PriceScope",
     "PriceTier",
+    "PricedLine",
     "QuantityRule",
     "QuantityRuleError",
     "RoundingStep",
     "RuleTarget",
+    "SkippedDiscount",
+    "StackingMode",
     "TargetKind",
     "TierBasis",
     "check_price_lists",
     "check_quantity",
+    "price_cart",
     "resolve_price",
+    "simulate_change",
 ]

@@ -35,6 +35,7 @@ from b2bcore.ids import (
     PriceListId,
     ProductId,
     Sku,
+    check_id,
 )
 from b2bcore.money import Money, RoundingMode, is_currency, to_decimal
 
@@ -228,6 +229,13 @@ def _at(value: datetime) -> datetime:
     return to_utc(value, path="at")
 
 
+def _optional_name(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValidationError(
+            "must be a non-empty string or None", path=attribute.name, value=value
+        )
+
+
 @attrs.frozen
 class PriceContext:
     """Who buys, where, in which currency, when.
@@ -243,8 +251,8 @@ class PriceContext:
         factory=frozenset, converter=_context_units
     )
     customer_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_context_groups)
-    channel: str | None = None
-    country: str | None = None
+    channel: str | None = attrs.field(default=None, validator=_optional_name)
+    country: str | None = attrs.field(default=None, validator=_optional_name)
 
 
 # --- what is priced --------------------------------------------------------------------
@@ -253,7 +261,15 @@ class PriceContext:
 def _category_path(value: object) -> tuple[CategoryId, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValidationError("must be a list of category ids, root first", path="category_path")
-    return tuple(CategoryId(v) for v in value)
+    path = tuple(CategoryId(check_id(v, path=f"category_path[{i}]")) for i, v in enumerate(value))
+    if len(set(path)) != len(path):
+        raise ValidationError("a category appears twice", path="category_path", value=value)
+    return path
+
+
+def _optional_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Money):
+        raise ValidationError("must be Money or None", path=attribute.name, value=value)
 
 
 @attrs.frozen
@@ -266,8 +282,8 @@ class PriceItem:
     sku: Sku = attrs.field(validator=identifier)
     product_id: ProductId | None = attrs.field(default=None, validator=optional_identifier)
     category_path: tuple[CategoryId, ...] = attrs.field(factory=tuple, converter=_category_path)
-    list_price: Money | None = None
-    cost: Money | None = None
+    list_price: Money | None = attrs.field(default=None, validator=_optional_money)
+    cost: Money | None = attrs.field(default=None, validator=_optional_money)
 
 
 # --- targets, formulas, tiers, rules ---------------------------------------------------
@@ -347,7 +363,12 @@ class BaseKind(enum.Enum):
 
 @attrs.frozen
 class RoundingStep:
-    """Round to a multiple (``0.05``) or to an ending (``0.99``: 12.30 → 12.99)."""
+    """Round to a multiple (``0.05``) or to an ending (``0.99``).
+
+    ``mode`` picks the direction: the default ``HALF_UP`` goes to the nearest
+    candidate (ending 0.99: 12.30 → 11.99, 12.60 → 12.99, a tie goes up); ``UP`` and
+    ``CEILING`` go up (12.30 → 12.99), ``DOWN`` and ``FLOOR`` go down.
+    """
 
     multiple: Decimal | None = attrs.field(default=None, converter=_opt_dec_multiple)
     ending: Decimal | None = attrs.field(default=None, converter=_opt_dec_ending)
@@ -367,6 +388,11 @@ class RoundingStep:
             )
 
 
+def _optional_rounding(_inst: object, _attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, RoundingStep):
+        raise ValidationError("must be a RoundingStep or None", path="rounding", value=value)
+
+
 @attrs.frozen
 class Formula:
     """base → percent (negative = discount) → rounding → surcharge → margin clamp.
@@ -378,7 +404,7 @@ class Formula:
     base: BaseKind = attrs.field(default=BaseKind.LIST_PRICE, validator=enum_member(BaseKind))
     base_list_id: PriceListId | None = attrs.field(default=None, validator=optional_identifier)
     percent: Decimal = attrs.field(default=Decimal(0), converter=_dec_percent)
-    rounding: RoundingStep | None = None
+    rounding: RoundingStep | None = attrs.field(default=None, validator=_optional_rounding)
     surcharge: Money | None = None
     min_margin: Decimal | None = attrs.field(default=None, converter=_opt_dec_min_margin)
     max_margin: Decimal | None = attrs.field(default=None, converter=_opt_dec_max_margin)
@@ -408,6 +434,8 @@ def _price_or_formula(instance: Any) -> None:
             raise ValidationError("price must be Money", path="price", value=instance.price)
         if instance.price.is_negative():
             raise ValidationError("price must not be negative", path="price")
+    if instance.formula is not None and not isinstance(instance.formula, Formula):
+        raise ValidationError("formula must be a Formula", path="formula", value=instance.formula)
 
 
 def _quantity(value: object) -> Decimal:
@@ -453,6 +481,15 @@ def _tiers(value: object) -> tuple[PriceTier, ...]:
     return tiers
 
 
+def _target(_inst: object, _attribute: object, value: Any) -> None:
+    if not isinstance(value, RuleTarget):
+        raise ValidationError(
+            "must be a RuleTarget (RuleTarget.sku(...), .product(...), .category(...), .all())",
+            path="target",
+            value=value,
+        )
+
+
 def _min_qty(value: object) -> Decimal:
     return _quantity(value)
 
@@ -463,7 +500,7 @@ class PriceRule:
     optional validity window and a minimum quantity."""
 
     id: str = attrs.field(validator=identifier)
-    target: RuleTarget = attrs.field(validator=attrs.validators.instance_of(RuleTarget))
+    target: RuleTarget = attrs.field(validator=_target)
     price: Money | None = None
     formula: Formula | None = None
     tiers: tuple[PriceTier, ...] = attrs.field(factory=tuple, converter=_tiers)

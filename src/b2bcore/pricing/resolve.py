@@ -34,7 +34,8 @@ P-100 x 3 for acme in EUR: 175.00000 EUR from acme/pumps
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
@@ -59,6 +60,7 @@ from b2bcore.pricing.model import (
     PriceList,
     PricePolicy,
     PriceRule,
+    PriceScope,
     PriceTier,
     QuantityRule,
     RoundingStep,
@@ -240,6 +242,13 @@ def check_quantity(rule: QuantityRule | None, quantity: Decimal | int | str) -> 
         raise ValidationError("quantity must be positive", path="quantity", value=quantity)
     if rule is None:
         return q
+    if not isinstance(rule, QuantityRule):
+        raise ValidationError("must be a QuantityRule or None", path="quantity_rule", value=rule)
+    with decimal.localcontext(CALCULATION_CONTEXT):
+        return _check_steps(rule, q)
+
+
+def _check_steps(rule: QuantityRule, q: Decimal) -> Decimal:
     lo, hi, step = rule.minimum, rule.maximum, rule.increment
     if q < lo:
         raise QuantityRuleError(rule.sku, q, f"is below the minimum of {lo}", lower=None, higher=lo)
@@ -278,6 +287,8 @@ class PriceIndex:
     def __init__(self, lists: Iterable[PriceList]) -> None:
         self.lists: dict[str, PriceList] = {}
         self._by_target: dict[tuple[TargetKind, str | None], list[_Entry]] = {}
+        if isinstance(lists, (str, bytes)) or not isinstance(lists, Iterable):
+            raise ValidationError("give an iterable of PriceList", path="lists", value=lists)
         for pl in lists:
             if not isinstance(pl, PriceList):
                 raise ValidationError("must be a PriceList", path="lists", value=pl)
@@ -330,6 +341,10 @@ def _round_step_in_context(value: Decimal, step: RoundingStep) -> Decimal:
     ending = step.ending if step.ending is not None else Decimal(0)
     lower = (value - ending).to_integral_value(rounding=ROUND_FLOOR) + ending
     upper = lower if lower == value else lower + 1
+    if lower < 0 <= value:
+        # No price below this one has the ending (0.40 -> -0.01): never round a price
+        # into a negative (that the never-negative step would turn into free).
+        return upper
     if step.mode in (RoundingMode.DOWN, RoundingMode.FLOOR):
         return lower
     if step.mode in (RoundingMode.UP, RoundingMode.CEILING):
@@ -371,8 +386,6 @@ def _base(
         base_money = _resolve_in(
             context, item, quantity, index, only_list=list_id, visiting=visiting | {owner.id}
         )
-        if base_money is None:
-            raise _BaseMissingError(f"base price list {list_id!r} has no price for {item.sku}")
         label = f"list {list_id}"
     if base_money is None:
         raise _BaseMissingError(f"the item has no {label}")
@@ -398,7 +411,7 @@ def _apply(formula: Formula, base: Decimal, label: str) -> tuple[Decimal, list[F
             steps.append(FormulaStep("rounding", value, how))
         if formula.surcharge is not None:
             value = value + formula.surcharge.amount
-            steps.append(FormulaStep("surcharge", value, f"+{formula.surcharge.amount}"))
+            steps.append(FormulaStep("surcharge", value, f"{formula.surcharge.amount:+}"))
         if formula.min_margin is not None and value < base * (1 + formula.min_margin / 100):
             value = base * (1 + formula.min_margin / 100)
             steps.append(FormulaStep("min margin", value, f"{formula.min_margin}%"))
@@ -447,10 +460,10 @@ def _price_rule(
     tier = rule.tier_for(tier_quantity)
     price = tier.price if tier is not None else rule.price
     formula = tier.formula if tier is not None else rule.formula
-    tier_note = f"tier from {tier.min_quantity}" if tier is not None else ""
+    # "tier from 50 -> ..." names the tier that applied before its computation.
+    head = [] if tier is None else [FormulaStep("tier from", tier.min_quantity)]
     if price is not None:
-        steps = [FormulaStep("fixed price", price.amount, tier_note)]
-        return price.amount, steps, tier
+        return price.amount, [*head, FormulaStep("fixed price", price.amount)], tier
     assert formula is not None
     value, steps = _evaluate(
         formula,
@@ -461,12 +474,28 @@ def _price_rule(
         index=index,
         visiting=visiting,
     )
-    if tier_note:
-        steps.insert(0, FormulaStep("tier", tier.min_quantity if tier else Decimal(0), tier_note))
-    return value, steps, tier
+    return value, [*head, *steps], tier
 
 
 # --- selection -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _scope_text(scope: PriceScope) -> str:
+    """``scope.describe()``, remembered: scopes are few, frozen, and described for
+    every candidate of every line."""
+    return scope.describe()
+
+
+def _list_reason(pl: PriceList, context: PriceContext, *, scoped: bool) -> str | None:
+    """Why no rule of ``pl`` applies to ``context`` (checked once per list and call)."""
+    if pl.currency != context.currency:
+        return f"list is in {pl.currency}"
+    if not pl.active_at(context.at):
+        return "list is not valid at this time"
+    if scoped and (mismatch := pl.scope.mismatch(context)) is not None:
+        return f"list is {mismatch}"
+    return None
 
 
 def _key(pl: PriceList, rule: PriceRule, depth: int) -> tuple[object, ...]:
@@ -503,7 +532,7 @@ def _judge(
     context: PriceContext,
     item: PriceItem,
     quantity: Decimal,
-    tier_quantity: Decimal,
+    tier_quantity: Decimal | Callable[[PriceRule], Decimal],
     index: PriceIndex,
     *,
     only_list: str | None,
@@ -511,21 +540,20 @@ def _judge(
 ) -> tuple[list[_Applicable], list[Candidate]]:
     applicable: list[_Applicable] = []
     rejected: list[Candidate] = []
+    list_reasons: dict[int, str | None] = {}  # id(list) -> _list_reason, for this call
     for pl, rule in index.entries_for(item, only_list=only_list):
         depth = rule.target.match_depth(item)
         if depth is None:
             continue
-        reason = None
-        if pl.currency != context.currency:
-            reason = f"list is in {pl.currency}"
-        elif not pl.active_at(context.at):
-            reason = "list is not valid at this time"
-        elif only_list is None and (mismatch := pl.scope.mismatch(context)) is not None:
-            reason = f"list is {mismatch}"
-        elif not rule.active_at(context.at):
-            reason = "rule is not valid at this time"
-        elif quantity < rule.min_quantity:
-            reason = f"needs at least {rule.min_quantity}"
+        list_key = id(pl)
+        if list_key not in list_reasons:
+            list_reasons[list_key] = _list_reason(pl, context, scoped=only_list is None)
+        reason = list_reasons[list_key]
+        if reason is None:
+            if not rule.active_at(context.at):
+                reason = "rule is not valid at this time"
+            elif quantity < rule.min_quantity:
+                reason = f"needs at least {rule.min_quantity}"
         if reason is None:
             try:
                 value, steps, tier = _price_rule(
@@ -534,7 +562,9 @@ def _judge(
                     item=item,
                     context=context,
                     quantity=quantity,
-                    tier_quantity=tier_quantity,
+                    tier_quantity=(
+                        tier_quantity(rule) if callable(tier_quantity) else tier_quantity
+                    ),
                     index=index,
                     visiting=visiting,
                 )
@@ -550,7 +580,7 @@ def _judge(
                 price_list_id=pl.id,
                 rule_id=rule.id,
                 target=rule.target.describe(),
-                scope=pl.scope.describe(),
+                scope=_scope_text(pl.scope),
                 status="rejected",
                 reason=reason,
             )
@@ -573,12 +603,20 @@ def _resolve_in(
     *,
     only_list: str,
     visiting: frozenset[str],
-) -> Money | None:
-    applicable, _ = _judge(
+) -> Money:
+    applicable, rejected = _judge(
         context, item, quantity, quantity, index, only_list=only_list, visiting=visiting
     )
     if not applicable:
-        return None
+        # Say why, so that a cycle or a missing base price deeper down stays visible.
+        why = "; ".join(
+            f"{c.price_list_id}/{c.rule_id}: {c.reason}"
+            for c in sorted(rejected, key=lambda c: c.rule_id)
+        )
+        raise _BaseMissingError(
+            f"base price list {only_list!r} has no price for {item.sku}"
+            + (f" ({why})" if why else "")
+        )
     best = _choose(applicable, PricePolicy.MOST_SPECIFIC)[0]
     return Money(best.value, best.pl.currency)
 
@@ -591,18 +629,22 @@ def resolve_price(
     lists: Sequence[PriceList] | PriceIndex,
     policy: PricePolicy = PricePolicy.MOST_SPECIFIC,
     rounding: RoundingPolicy = DEFAULT_ROUNDING,
-    tier_quantity: Decimal | int | None = None,
+    tier_quantity: Decimal | int | Callable[[PriceRule], Decimal] | None = None,
     quantity_rule: QuantityRule | None = None,
 ) -> PriceQuote:
     """The price of ``quantity`` of ``item`` for ``context``.
 
     ``tier_quantity`` is the quantity that selects tiers (a cart passes the summed
     quantity of the SKU, product or category, per the rule's tier basis); it defaults
-    to ``quantity``. Rounding: stage ``UNIT`` rounds the unit price, then multiplies;
-    ``LINE`` rounds the line total; ``TOTAL`` leaves the line exact for the document
-    to round. Raises :class:`~b2bcore.pricing.errors.NoPriceError` (with the
-    explanation) when nothing applies, and
-    :class:`~b2bcore.pricing.errors.QuantityRuleError` for a disallowed quantity.
+    to ``quantity``. It may also be a function of the candidate rule, so that each
+    candidate's tier is chosen by the quantity of *its own* tier basis (this is what
+    :func:`~b2bcore.pricing.cart.price_cart` passes; under ``PricePolicy.LOWEST`` the
+    candidates are then compared at their true cart prices). Rounding: stage ``UNIT``
+    rounds the unit price, then multiplies; ``LINE`` rounds the line total; ``TOTAL``
+    leaves the line exact for the document to round. Raises
+    :class:`~b2bcore.pricing.errors.NoPriceError` (with the explanation) when nothing
+    applies, and :class:`~b2bcore.pricing.errors.QuantityRuleError` for a disallowed
+    quantity.
     """
     if not isinstance(context, PriceContext):
         raise ValidationError("must be a PriceContext", path="context", value=context)
@@ -612,24 +654,30 @@ def resolve_price(
         raise ValidationError("must be a PricePolicy", path="policy", value=policy)
     if not isinstance(rounding, RoundingPolicy):
         raise ValidationError("must be a RoundingPolicy", path="rounding", value=rounding)
+    if quantity_rule is not None and getattr(quantity_rule, "sku", item.sku) != item.sku:
+        raise ValidationError(
+            f"the quantity rule is for {quantity_rule.sku}, not {item.sku}",
+            path="quantity_rule",
+            value=quantity_rule,
+        )
     q = check_quantity(quantity_rule, quantity)
-    tq = q if tier_quantity is None else to_decimal(tier_quantity, path="tier_quantity")
+    tq = _tier_quantity_argument(tier_quantity, q)
     index = _as_index(lists)
     applicable, rejected = _judge(context, item, q, tq, index, only_list=None, visiting=frozenset())
     ordered = _choose(applicable, policy)
     candidates: list[Candidate] = []
     if ordered:
         win = ordered[0]
-        unit = Money(win.value, context.currency)
+        unit_exact = Money(win.value, context.currency)
         candidates.append(
             Candidate(
                 price_list_id=win.pl.id,
                 rule_id=win.rule.id,
                 target=win.rule.target.describe(),
-                scope=win.pl.scope.describe(),
+                scope=_scope_text(win.pl.scope),
                 status="won",
                 reason="",
-                unit_price=unit,
+                unit_price=unit_exact,
                 steps=win.steps,
             )
         )
@@ -643,7 +691,7 @@ def resolve_price(
                     price_list_id=other.pl.id,
                     rule_id=other.rule.id,
                     target=other.rule.target.describe(),
-                    scope=other.pl.scope.describe(),
+                    scope=_scope_text(other.pl.scope),
                     status="lost",
                     reason=reason,
                     unit_price=Money(other.value, context.currency),
@@ -662,7 +710,6 @@ def resolve_price(
     if not ordered:
         raise NoPriceError(item.sku, explanation)
     win = ordered[0]
-    unit_exact = Money(win.value, context.currency)
     unit, line = _round_line(unit_exact, q, rounding)
     return PriceQuote(
         sku=item.sku,
@@ -677,6 +724,25 @@ def resolve_price(
         policy=policy,
         explanation=explanation,
     )
+
+
+def _tier_quantity_argument(
+    tier_quantity: Decimal | int | Callable[[PriceRule], Decimal] | None, quantity: Decimal
+) -> Decimal | Callable[[PriceRule], Decimal]:
+    """``resolve_price``'s ``tier_quantity``, checked (a function: on each call)."""
+
+    def checked(value: object) -> Decimal:
+        tq = to_decimal(value, path="tier_quantity")
+        if tq <= 0:
+            raise ValidationError("tier_quantity must be positive", path="tier_quantity", value=tq)
+        return tq
+
+    if tier_quantity is None:
+        return quantity
+    if callable(tier_quantity):
+        per_rule = tier_quantity
+        return lambda rule: checked(per_rule(rule))
+    return checked(tier_quantity)
 
 
 def _round_line(unit: Money, quantity: Decimal, rounding: RoundingPolicy) -> tuple[Money, Money]:
@@ -699,13 +765,20 @@ def check_price_lists(lists: Iterable[PriceList]) -> None:
     * derived lists (``base_list_id``, ``price_list`` formulas) that form a cycle, or
       name a list that does not exist → ValidationError.
     """
+    if isinstance(lists, (str, bytes)) or not isinstance(lists, Iterable):
+        raise ValidationError("give an iterable of PriceList", path="lists", value=lists)
     all_lists = list(lists)
+    for i, pl in enumerate(all_lists):
+        if not isinstance(pl, PriceList):
+            raise ValidationError("must be a PriceList", path=f"lists[{i}]", value=pl)
     by_id = {pl.id: pl for pl in all_lists}
     seen: dict[tuple[object, ...], str] = {}
     for pl in sorted(all_lists, key=lambda p: p.id):
         for rule in pl.rules:
-            start = rule.valid_from or pl.valid_from
-            end = rule.valid_until or pl.valid_until
+            # The window in which the rule really applies: its own ∩ its list's.
+            start = max(pl.valid_from, rule.valid_from or pl.valid_from)
+            ends = [e for e in (rule.valid_until, pl.valid_until) if e is not None]
+            end = min(ends) if ends else None
             key = (pl.currency, pl.scope, rule.target, start, end, pl.priority)
             other = seen.get(key)
             if other is not None:
