@@ -21,7 +21,7 @@ from typing import TypeVar
 import attrs
 
 from b2bcore.accounts.model import Actor, Permission, Role
-from b2bcore.accounts.rules import Access, Decision, Resource, authorize, check_membership
+from b2bcore.accounts.rules import Access, AccessDecision, Resource, authorize, check_membership
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.clock import Clock
 from b2bcore.errors import B2BCoreError, NotFoundError, PermissionDeniedError, ValidationError
@@ -74,7 +74,7 @@ class Command:
     uow: UnitOfWork
     actor: Actor
     access: Access
-    decision: Decision
+    decision: AccessDecision
     at: datetime
 
 
@@ -234,7 +234,7 @@ def member_query(
         access = load_access(uow, actor)
         failure = check_membership(actor, access=access, at=at)
         if failure is None:
-            decision = Decision(
+            decision = AccessDecision(
                 allowed=True,
                 permission=Permission.COMPANY_MANAGE,
                 code="member",

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from b2bcore.accounts import (
     Access,
+    AccessDecision,
     Actor,
     AssistedSession,
     CompanyUser,
-    Decision,
     Permission,
     Resource,
     Role,
@@ -101,7 +101,7 @@ class Scenario:
     amount: Money | None
     at: datetime
 
-    def decide(self, **changes: Any) -> Decision:
+    def decide(self, **changes: Any) -> AccessDecision:
         s = attrs.evolve(self, **changes)
         return authorize(
             s.actor,
@@ -329,7 +329,7 @@ def scenarios(
 @given(scenarios())
 def test_authorize_always_answers_with_a_known_code(s: Scenario) -> None:
     decision = s.decide()
-    assert isinstance(decision, Decision)
+    assert isinstance(decision, AccessDecision)
     assert decision.code in KNOWN_CODES
     assert decision.allowed is (decision.code in ALLOWING_CODES)
     assert bool(decision) is decision.allowed

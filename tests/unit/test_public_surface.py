@@ -19,6 +19,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "b2bcore.accounts": [
         "Access",
+        "AccessDecision",
         "Actor",
         "Agent",
         "AgentRepository",
@@ -34,7 +35,6 @@ PUBLIC: dict[str, list[str]] = {
         "CompanyCreated",
         "CompanyRepository",
         "CompanyUser",
-        "Decision",
         "GrantFinding",
         "PREDEFINED_ROLES",
         "Permission",
@@ -101,7 +101,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "b2bcore.accounts.rules": [
         "Access",
-        "Decision",
+        "AccessDecision",
         "GrantFinding",
         "PermissionExplanation",
         "Resource",
@@ -234,6 +234,7 @@ PUBLIC: dict[str, list[str]] = {
         "PriceIndex",
         "PriceItem",
         "PriceList",
+        "PriceListRepository",
         "PriceListSaved",
         "PricePolicy",
         "PriceQuote",
@@ -289,6 +290,9 @@ PUBLIC: dict[str, list[str]] = {
         "RuleTarget",
         "TargetKind",
         "TierBasis",
+    ],
+    "b2bcore.pricing.ports": [
+        "PriceListRepository",
     ],
     "b2bcore.pricing.resolve": [
         "Candidate",

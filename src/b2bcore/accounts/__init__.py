@@ -43,7 +43,7 @@ from b2bcore.accounts.ports import (
 )
 from b2bcore.accounts.rules import (
     Access,
-    Decision,
+    AccessDecision,
     GrantFinding,
     PermissionExplanation,
     Resource,
@@ -57,6 +57,7 @@ from b2bcore.accounts.rules import (
 
 __all__ = [
     "Access",
+    "AccessDecision",
     "Actor",
     "Agent",
     "AgentRepository",
@@ -72,7 +73,6 @@ __all__ = [
     "CompanyCreated",
     "CompanyRepository",
     "CompanyUser",
-    "Decision",
     "GrantFinding",
     "PREDEFINED_ROLES",
     "Permission",

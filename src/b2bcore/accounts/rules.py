@@ -39,7 +39,7 @@ from b2bcore.money import Money
 
 __all__ = [
     "Access",
-    "Decision",
+    "AccessDecision",
     "GrantFinding",
     "PermissionExplanation",
     "Resource",
@@ -177,7 +177,7 @@ class Access:
 
 
 @attrs.frozen
-class Decision:
+class AccessDecision:
     """The answer of :func:`authorize`. Truthy when allowed."""
 
     allowed: bool
@@ -207,7 +207,7 @@ class GrantFinding:
 class PermissionExplanation:
     """The decision plus every check and every grant that led to it."""
 
-    decision: Decision
+    decision: AccessDecision
     checks: tuple[str, ...]
     findings: tuple[GrantFinding, ...]
 
@@ -226,8 +226,8 @@ class PermissionExplanation:
 Failure = tuple[str, str]  # (code, reason)
 
 
-def _deny(permission: Permission, code: str, reason: str) -> Decision:
-    return Decision(allowed=False, permission=permission, code=code, reason=reason)
+def _deny(permission: Permission, code: str, reason: str) -> AccessDecision:
+    return AccessDecision(allowed=False, permission=permission, code=code, reason=reason)
 
 
 def _subtree(units: Sequence[BusinessUnit], roots: Iterable[str]) -> set[str]:
@@ -450,7 +450,9 @@ def explain_permission(
     req = _Request(actor, permission, access, resource, amount, require_aware(at, path="at"))
     failure, notes, operator_ok = _precheck(req)
     if operator_ok:
-        decision = Decision(allowed=True, permission=permission, code="operator", reason=notes[-1])
+        decision = AccessDecision(
+            allowed=True, permission=permission, code="operator", reason=notes[-1]
+        )
         return PermissionExplanation(decision, tuple(notes), ())
     if failure is not None:
         notes.append(failure[1])
@@ -461,7 +463,7 @@ def explain_permission(
     allowed = [(f, e) for f, e in judged if f.allowed]
     if allowed:
         best, entry = max(allowed, key=lambda fe: _breadth(fe[1]))
-        decision = Decision(
+        decision = AccessDecision(
             allowed=True,
             permission=permission,
             code="allowed",
@@ -493,7 +495,7 @@ def authorize(
     resource: Resource | None = None,
     amount: Money | None = None,
     at: datetime,
-) -> Decision:
+) -> AccessDecision:
     """Whether ``actor`` may do ``permission`` (on ``resource``, for ``amount``) at ``at``.
 
     Pure: everything comes in as arguments. See :func:`explain_permission` for why.

@@ -44,7 +44,7 @@ from b2bcore.accounts.model import (
     predefined_roles,
 )
 from b2bcore.accounts.rules import (
-    Decision,
+    AccessDecision,
     PermissionExplanation,
     Resource,
     check_tree,
@@ -947,7 +947,7 @@ class AccountsService:
         # Ending one's own session needs no permission (it only takes rights away).
         with self._uow() as uow:
             access = load_access(uow, actor)
-            decision = Decision(
+            decision = AccessDecision(
                 allowed=True,
                 permission=Permission.USERS_MANAGE,
                 code="own_session",

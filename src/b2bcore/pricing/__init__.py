@@ -35,6 +35,7 @@ from b2bcore.pricing.model import (
     TargetKind,
     TierBasis,
 )
+from b2bcore.pricing.ports import PriceListRepository
 from b2bcore.pricing.resolve import (
     Candidate,
     FormulaStep,
@@ -67,6 +68,7 @@ __all__ = [
     "PriceIndex",
     "PriceItem",
     "PriceList",
+    "PriceListRepository",
     "PriceListSaved",
     "PricePolicy",
     "PriceQuote",

@@ -2,8 +2,8 @@
 
 Every aggregate kind is a :class:`Collection`: a JSON document per aggregate plus a
 few indexed columns that queries filter and sort on. Adapters only implement the
-row-level :class:`Session` protocol (fetch, insert, replace, select, and the
-transaction); the repositories below are written once, on top of it, for every
+row-level :class:`Session` protocol (fetch, insert, replace, delete, select, and
+the transaction); the repositories below are written once, on top of it, for every
 adapter. A new context therefore adds a ``Collection``, a repository class here
 (or in its own ``_<context>.py``), one attribute in :class:`DocumentUnitOfWork`,
 and a schema migration for the SQL adapters.
@@ -170,6 +170,15 @@ class Session(Protocol):
 
         NotFoundError when it is gone, ConcurrencyError when its version differs,
         DuplicateError when the new unique values collide.
+        """
+        ...
+
+    def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
+        """Remove the row; NotFoundError when there is none.
+
+        An adapter that defers writes to the commit checks a delete like a replace:
+        when another unit changed or removed the row meanwhile, the commit raises
+        ConcurrencyError and applies nothing.
         """
         ...
 

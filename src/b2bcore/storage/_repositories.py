@@ -6,6 +6,7 @@ of :class:`~b2bcore.storage._documents.DocumentRepository`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -21,17 +22,31 @@ from b2bcore.accounts.model import (
     UserStatus,
 )
 from b2bcore.audit import AuditEntry, Outcome
-from b2bcore.clock import require_aware
+from b2bcore.clock import require_aware, to_utc
 from b2bcore.errors import ConflictError, DuplicateError, ValidationError
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
-from b2bcore.ids import AgentId, AssistedSessionId, BusinessUnitId, CompanyId, RoleId, UserId
+from b2bcore.ids import (
+    AgentId,
+    AssistedSessionId,
+    BusinessUnitId,
+    CompanyId,
+    PriceListId,
+    RoleId,
+    UserId,
+)
+from b2bcore.money import is_currency
 from b2bcore.paging import DEFAULT_LIMIT, Page
+from b2bcore.pricing.model import BaseKind, PriceList, PriceRule, TargetKind
+from b2bcore.pricing.resolve import PriceIndex
 from b2bcore.serialization import event_to_record
 from b2bcore.storage._documents import (
     Collection,
     Column,
     DocumentRepository,
     Filter,
+    Query,
+    StoredRow,
+    UnitOfWorkLike,
     sortable_datetime,
 )
 
@@ -46,6 +61,8 @@ __all__ = [
     "IdempotencyDocuments",
     "IdempotencyRecord",
     "OutboxDocuments",
+    "PriceListDocuments",
+    "PriceRuleRow",
     "RoleDocuments",
     "UserDocuments",
 ]
@@ -276,6 +293,278 @@ class AssistedSessionDocuments(DocumentRepository[AssistedSession]):
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
+# --- pricing ---------------------------------------------------------------------------
+
+#: Queries that read every matching row at once (a list's rules, all list headers).
+_UNBOUNDED = 2**62
+#: Separates list id and rule id in a rule row's key; ids never contain it
+#: (:func:`b2bcore.ids.check_id`), so "a/b"+"c" and "a"+"b/c" cannot collide.
+_RULE_KEY_SEP = "#"
+
+
+@attrs.frozen
+class PriceRuleRow:
+    """One stored price rule: its list, its place in the list's order, the rule."""
+
+    list_id: str
+    position: int
+    rule: PriceRule
+
+
+PRICE_LISTS: Collection[PriceList] = Collection(
+    name="price_lists",
+    kind="price list",
+    model=PriceList,
+    key=_id,
+    tenant=lambda _p: PLATFORM,
+    columns=(Column("currency", "TEXT", lambda p: p.currency),),
+)
+PRICE_RULES: Collection[PriceRuleRow] = Collection(
+    name="price_rules",
+    kind="price rule",
+    model=PriceRuleRow,
+    key=lambda r: f"{r.list_id}{_RULE_KEY_SEP}{r.rule.id}",
+    tenant=lambda _r: PLATFORM,
+    columns=(
+        Column("list_id", "TEXT", lambda r: r.list_id),
+        Column("position", "INTEGER", lambda r: r.position),
+        Column("target_kind", "TEXT", lambda r: r.rule.target.kind.value),
+        Column("target_value", "TEXT", lambda r: r.rule.target.value),
+    ),
+    order=("list_id", "position"),
+)
+_RULE_ORDER = ("list_id", "position", "id")
+
+
+class _PriceRuleRows(DocumentRepository[PriceRuleRow]):
+    """The rule rows behind :class:`PriceListDocuments` (not a port of its own)."""
+
+    collection = PRICE_RULES
+
+    def select(self, filters: tuple[Filter, ...]) -> list[StoredRow]:
+        return self._session.select(
+            self.collection,
+            Query(
+                company_id=PLATFORM,
+                filters=filters,
+                order=_RULE_ORDER,
+                descending=False,
+                after=None,
+                limit=_UNBOUNDED,
+            ),
+        )
+
+    def of_list(self, list_id: str) -> list[StoredRow]:
+        return self.select((Filter("list_id", "eq", list_id),))
+
+    def rule(self, row: StoredRow) -> PriceRule:
+        return self._from_row(row).rule
+
+    def write(self, price_list: PriceList) -> None:
+        """Make the stored rules of ``price_list`` its rules, in its order.
+
+        Rows already equal are left alone, changed ones replaced, missing ones
+        inserted, and rows of rules the list no longer has deleted.
+        """
+        old = {row.id: row for row in self.of_list(price_list.id)}
+        for position, rule in enumerate(price_list.rules):
+            row = self._to_row(PriceRuleRow(price_list.id, position, rule), 1)
+            before = old.pop(row.id, None)
+            if before is None:
+                self._session.insert(self.collection, row)
+            elif (before.doc, dict(before.columns)) != (row.doc, dict(row.columns)):
+                newer = attrs.evolve(row, version=before.version + 1)
+                self._session.replace(self.collection, newer, before.version)
+        for key in old:
+            self._session.delete(self.collection, PLATFORM, key)
+
+
+def _check_currency(currency: object) -> str | None:
+    if currency is None:
+        return None
+    if not isinstance(currency, str) or not is_currency(currency):
+        raise ValidationError(
+            f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
+        )
+    return currency
+
+
+def _derives_from(price_list: PriceList) -> set[str]:
+    found: set[str] = set()
+    if price_list.base_list_id is not None:
+        found.add(price_list.base_list_id)
+    for rule in price_list.rules:
+        for formula in (rule.formula, *(tier.formula for tier in rule.tiers)):
+            if formula is not None and formula.base is BaseKind.PRICE_LIST:
+                base = formula.base_list_id or price_list.base_list_id
+                if base is not None:
+                    found.add(base)
+    return found
+
+
+def _target_key(target: object) -> tuple[TargetKind, str | None]:
+    if (
+        isinstance(target, (str, bytes))
+        or not isinstance(target, (tuple, list))
+        or len(target) != 2
+    ):
+        raise ValidationError(
+            "a target is a pair (TargetKind, value), e.g. (TargetKind.SKU, 'P-100')",
+            path="targets",
+            value=target,
+        )
+    kind, value = target
+    try:
+        kind = TargetKind(kind)
+    except (ValueError, TypeError) as e:
+        raise ValidationError(f"{kind!r} is not a target kind", path="targets", value=target) from e
+    if (kind is TargetKind.ALL) != (value is None) or not (value is None or isinstance(value, str)):
+        raise ValidationError(
+            "an 'all' target has the value None, every other kind an id string",
+            path="targets",
+            value=target,
+        )
+    return kind, value
+
+
+class PriceListDocuments(DocumentRepository[PriceList]):
+    """:class:`~b2bcore.pricing.ports.PriceListRepository` on documents.
+
+    The list's header (everything but its rules) is one document in
+    ``price_lists``; each rule is its own row in ``price_rules``, keyed
+    ``<list id>#<rule id>`` and indexed by list (in list order) and by target, so
+    lookups by target read only the rules of that target.
+    """
+
+    collection = PRICE_LISTS
+
+    def __init__(self, uow: UnitOfWorkLike) -> None:
+        super().__init__(uow)
+        self._rules = _PriceRuleRows(uow)
+
+    # -- rows -------------------------------------------------------------------------
+    def _header(self, row: StoredRow) -> PriceList:
+        return super()._from_row(row)
+
+    def _from_row(self, row: StoredRow) -> PriceList:
+        price_list = self._header(row)
+        price_list.rules = tuple(self._rules.rule(r) for r in self._rules.of_list(price_list.id))
+        return price_list
+
+    @staticmethod
+    def _check(price_list: object) -> PriceList:
+        if not isinstance(price_list, PriceList):
+            raise ValidationError(
+                f"expected a PriceList, got {type(price_list).__name__}",
+                path="price_list",
+                value=price_list,
+            )
+        return price_list
+
+    # -- the port ---------------------------------------------------------------------
+    def get(self, list_id: PriceListId, /) -> PriceList:
+        return self._get(list_id, PLATFORM)
+
+    def add(self, price_list: PriceList, /) -> None:
+        price_list = self._check(price_list)
+        header = attrs.evolve(price_list, rules=())
+        self._session.insert(self.collection, self._to_row(header, 1))
+        self._rules.write(price_list)
+        self._after_write(price_list, 1)
+
+    def update(self, price_list: PriceList, /) -> None:
+        price_list = self._check(price_list)
+        current = price_list.version
+        if isinstance(current, bool) or not isinstance(current, int) or current < 1:
+            raise ValidationError(
+                f"price list {price_list.id!r} was never stored (version {current!r}); "
+                "use add() for new price lists",
+                path="version",
+                value=current,
+            )
+        header = attrs.evolve(price_list, rules=())
+        # The header first: a stale version fails before any rule row is touched.
+        self._session.replace(self.collection, self._to_row(header, current + 1), current)
+        self._rules.write(price_list)
+        self._after_write(price_list, current + 1)
+
+    def rules_for(
+        self,
+        targets: Iterable[tuple[TargetKind, str | None]],
+        /,
+        *,
+        list_ids: Iterable[PriceListId] | None = None,
+    ) -> list[tuple[PriceListId, PriceRule]]:
+        if isinstance(targets, (str, bytes)) or not isinstance(targets, Iterable):
+            raise ValidationError("targets must be a list of pairs", path="targets")
+        keys = sorted({_target_key(t) for t in targets}, key=lambda k: (k[0].value, k[1] or ""))
+        extra: tuple[Filter, ...] = ()
+        if list_ids is not None:
+            if isinstance(list_ids, (str, bytes)) or not isinstance(list_ids, Iterable):
+                raise ValidationError("list_ids must be a list of ids", path="list_ids")
+            wanted = tuple(sorted(set(list_ids)))
+            if not wanted:
+                return []
+            extra = (Filter("list_id", "in", wanted),)
+        rows: list[StoredRow] = []
+        for kind, value in keys:
+            rows.extend(
+                self._rules.select(
+                    (
+                        Filter("target_kind", "eq", kind.value),
+                        Filter("target_value", "eq", value),
+                        *extra,
+                    )
+                )
+            )
+        rows.sort(key=lambda r: (str(r.columns["list_id"]), int(r.columns["position"] or 0), r.id))
+        return [(PriceListId(str(r.columns["list_id"])), self._rules.rule(r)) for r in rows]
+
+    def load_index(self, *, currency: str | None = None, at: datetime | None = None) -> PriceIndex:
+        currency = _check_currency(currency)
+        instant = None if at is None else to_utc(at, path="at")
+        rows = self._session.select(
+            self.collection,
+            Query(
+                company_id=PLATFORM,
+                filters=(),
+                order=("id",),
+                descending=False,
+                after=None,
+                limit=_UNBOUNDED,
+            ),
+        )
+        headers: dict[str, PriceList] = {h.id: h for h in map(self._header, rows)}
+        todo: list[str] = [
+            h.id
+            for h in headers.values()
+            if (currency is None or h.currency == currency)
+            and (instant is None or h.active_at(instant))
+        ]
+        kept: dict[str, PriceList] = {}
+        while todo:
+            list_id = todo.pop()
+            if list_id in kept or list_id not in headers:
+                continue
+            price_list = headers[list_id]
+            price_list.rules = tuple(
+                self._rules.rule(r) for r in self._rules.of_list(price_list.id)
+            )
+            kept[list_id] = price_list
+            todo.extend(_derives_from(price_list))
+        return PriceIndex(kept[k] for k in sorted(kept))
+
+    def list(
+        self,
+        *,
+        currency: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[PriceList]:
+        filters = [] if _check_currency(currency) is None else [Filter("currency", "eq", currency)]
+        return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
+
+
 # --- outbox, audit, idempotency -------------------------------------------------------
 
 OUTBOX: Collection[OutboxRecord] = Collection(
@@ -456,6 +745,8 @@ ALL_COLLECTIONS: tuple[Collection[Any], ...] = (
     ROLES,
     AGENTS,
     ASSISTED_SESSIONS,
+    PRICE_LISTS,
+    PRICE_RULES,
     OUTBOX,
     AUDIT,
     IDEMPOTENCY,

@@ -32,12 +32,14 @@ def document_table(
     *,
     unique: Sequence[Sequence[str]] = (),
     order: Sequence[str] = (),
+    index_each: bool = True,
 ) -> list[str]:
     """DDL for a document table: key, version, JSON doc, indexed columns.
 
-    Every column gets an index led by ``company_id`` (queries are per tenant);
-    ``order`` gets one index for keyset pagination; ``unique`` column sets are
-    unique per company.
+    Every column gets an index led by ``company_id`` (queries are per tenant)
+    unless ``index_each`` is false (the caller then adds the composite indexes its
+    queries need); ``order`` gets one index for keyset pagination; ``unique``
+    column sets are unique per company.
     """
     extra = "".join(f", {col} {sql_type}" for col, sql_type in columns)
     statements = [
@@ -47,7 +49,7 @@ def document_table(
         )
     ]
     for col, _ in columns:
-        if col not in order:
+        if index_each and col not in order:
             statements.append(f"CREATE INDEX {name}_by_{col} ON {name} (company_id, {col}, id)")
     if order:
         cols = ", ".join(order)
@@ -93,6 +95,33 @@ MIGRATIONS: tuple[Migration, ...] = (
             *document_table("agents"),
             *document_table(
                 "assisted_sessions", [("agent_id", "TEXT"), ("customer_user_id", "TEXT")]
+            ),
+        ),
+    ),
+    Migration(
+        3,
+        "pricing: price list headers, one row per price rule indexed by target",
+        (
+            *document_table("price_lists", [("currency", "TEXT")]),
+            # A rule row's key is "<list id>#<rule id>"; a list's rules load in list
+            # order through the order index; a price lookup finds the rules of one
+            # target (sku, product, category, all) through price_rules_by_target,
+            # which also carries the lookup's order, so no plan prefers scanning the
+            # order index to avoid a sort.
+            *document_table(
+                "price_rules",
+                [
+                    ("list_id", "TEXT"),
+                    ("position", "INTEGER"),
+                    ("target_kind", "TEXT"),
+                    ("target_value", "TEXT"),
+                ],
+                order=["list_id", "position"],
+                index_each=False,
+            ),
+            (
+                "CREATE INDEX price_rules_by_target ON price_rules "
+                "(company_id, target_kind, target_value, list_id, position, id)"
             ),
         ),
     ),

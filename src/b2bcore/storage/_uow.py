@@ -15,6 +15,7 @@ from b2bcore.storage._repositories import (
     CompanyDocuments,
     IdempotencyDocuments,
     OutboxDocuments,
+    PriceListDocuments,
     RoleDocuments,
     UserDocuments,
 )
@@ -39,6 +40,7 @@ class DocumentUnitOfWork:
         self.roles = RoleDocuments(self)
         self.agents = AgentDocuments(self)
         self.assisted_sessions = AssistedSessionDocuments(self)
+        self.price_lists = PriceListDocuments(self)
         self.outbox = OutboxDocuments(self)
         self.audit = AuditDocuments(self)
         self.idempotency = IdempotencyDocuments(self)

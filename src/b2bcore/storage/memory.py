@@ -2,10 +2,14 @@
 
 Each unit of work buffers its writes privately (reads see the committed state plus
 its own writes) and applies them atomically on commit, after checking under a lock
-that every row it changed still has the version it read and that no unique value
-was taken meanwhile. So two threads that update the same aggregate from the same
-version cannot both win: the second commit raises
+that every row it changed or deleted still has the version it read and that no
+unique value was taken meanwhile. So two threads that update the same aggregate
+from the same version cannot both win: the second commit raises
 :class:`~b2bcore.errors.ConcurrencyError` and nothing of it is applied.
+
+Queries that filter a column by equality (``eq``/``in``) use a hash index of that
+column, built on first use and kept up to date by every commit, so looking up a
+few rows of a large table (price rules by target) does not scan the table.
 
 >>> from b2bcore.accounts import Company
 >>> from b2bcore.storage.memory import MemoryStore
@@ -32,6 +36,36 @@ from b2bcore.storage._uow import DocumentUnitOfWork
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
 _Pk = tuple[str, str]  # (company_id, id)
+# column value -> the one primary key holding it, or the set of them (saves memory on
+# columns whose values are mostly distinct, such as price rules' target values)
+_Index = dict[Scalar, _Pk | set[_Pk]]
+
+
+def _index_add(index: _Index, value: Scalar, pk: _Pk) -> None:
+    held = index.get(value)
+    if held is None:
+        index[value] = pk
+    elif isinstance(held, set):
+        held.add(pk)
+    elif held != pk:
+        index[value] = {held, pk}
+
+
+def _index_remove(index: _Index, value: Scalar, pk: _Pk) -> None:
+    held = index.get(value)
+    if isinstance(held, set):
+        held.discard(pk)
+        if len(held) == 1:
+            index[value] = next(iter(held))
+    elif held == pk:
+        del index[value]
+
+
+def _index_get(index: _Index, value: Scalar) -> set[_Pk] | tuple[_Pk, ...]:
+    held = index.get(value)
+    if held is None:
+        return ()
+    return held if isinstance(held, set) else (held,)
 
 
 @attrs.define
@@ -39,11 +73,57 @@ class _Table:
     rows: dict[_Pk, StoredRow] = attrs.Factory(dict)
     # unique column set -> (company_id, values) -> primary key holding them
     uniques: dict[tuple[str, ...], dict[tuple[Any, ...], _Pk]] = attrs.Factory(dict)
+    # column -> hash index, built when a query first filters on the column by equality
+    indexes: dict[str, _Index] = attrs.Factory(dict)
+
+    def index(self, column: str) -> _Index:
+        """The hash index of ``column`` (the caller holds the lock)."""
+        found = self.indexes.get(column)
+        if found is None:
+            found = {}
+            for pk, row in self.rows.items():
+                _index_add(found, row.columns[column], pk)
+            self.indexes[column] = found
+        return found
+
+    def put(self, pk: _Pk, row: StoredRow | None) -> None:
+        """Store or (``row`` None) remove a row, keeping the indexes (lock held)."""
+        old = self.rows.get(pk)
+        if old is not None:
+            for column, index in self.indexes.items():
+                _index_remove(index, old.columns[column], pk)
+        if row is None:
+            self.rows.pop(pk, None)
+            return
+        self.rows[pk] = row
+        for column, index in self.indexes.items():
+            _index_add(index, row.columns[column], pk)
+
+    def candidates(self, q: Query) -> list[StoredRow] | None:
+        """The committed rows that can match ``q``'s most selective equality filter,
+        or None when ``q`` has no equality filter to use an index for (lock held)."""
+        best: list[set[_Pk] | tuple[_Pk, ...]] | None = None
+        best_size = 0
+        for f in q.filters:
+            if f.op not in ("eq", "in"):
+                continue
+            try:
+                values = {f.value} if f.op == "eq" else set(f.value)
+            except TypeError:  # an unhashable value: no index, the scan decides
+                continue
+            index = self.index(f.column)
+            found = [_index_get(index, v) for v in values]
+            size = sum(len(pks) for pks in found)
+            if best is None or size < best_size:
+                best, best_size = found, size
+        if best is None:
+            return None
+        return [self.rows[pk] for pks in best for pk in pks]
 
 
 @attrs.define
 class _Write:
-    row: StoredRow
+    row: StoredRow | None  # None: a delete
     base_version: int | None  # None: an insert
 
 
@@ -89,9 +169,17 @@ class _MemorySession:
 
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         with self._data.lock:
-            merged = dict(self._data.table(c).rows)
+            table = self._data.table(c)
+            candidates = table.candidates(q)
+            if candidates is None:
+                merged = dict(table.rows)
+            else:
+                merged = {(r.company_id, r.id): r for r in candidates}
         for pk, w in self._writes.get(c.name, {}).items():
-            merged[pk] = w.row
+            if w.row is None:
+                merged.pop(pk, None)
+            else:
+                merged[pk] = w.row
         rows = [
             r
             for r in merged.values()
@@ -116,20 +204,34 @@ class _MemorySession:
             if values is None:
                 continue
             for other_pk, w in mine.items():
-                if other_pk != pk and _unique_values(c, cols, w.row) == values:
+                if (
+                    other_pk != pk
+                    and w.row is not None
+                    and _unique_values(c, cols, w.row) == values
+                ):
                     raise DuplicateError(c.kind, values[1:] if len(cols) > 1 else values[1])
             with self._data.lock:
                 holder = self._data.table(c).uniques[cols].get(values)
             if holder is not None and holder != pk:
                 rewritten = mine.get(holder)
-                if rewritten is None or _unique_values(c, cols, rewritten.row) == values:
+                if rewritten is None or (
+                    rewritten.row is not None and _unique_values(c, cols, rewritten.row) == values
+                ):
                     raise DuplicateError(c.kind, values[1:] if len(cols) > 1 else values[1])
 
     def insert(self, c: Collection[Any], row: StoredRow) -> None:
         pk = (row.company_id, row.id)
         self._collections[c.name] = c
         mine = self._writes.setdefault(c.name, {})
-        if pk in mine or self._committed(c, pk) is not None:
+        previous = mine.get(pk)
+        if previous is not None:
+            if previous.row is not None:
+                raise DuplicateError(c.kind, row.id)
+            # Deleted earlier in this unit: the insert overwrites the row it deleted.
+            self._check_unique(c, row)
+            mine[pk] = _Write(row, previous.base_version)
+            return
+        if self._committed(c, pk) is not None:
             raise DuplicateError(c.kind, row.id)
         self._check_unique(c, row)
         mine[pk] = _Write(row, None)
@@ -150,6 +252,24 @@ class _MemorySession:
         base = previous.base_version if previous is not None else current.version
         mine[pk] = _Write(row, base)
 
+    def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
+        pk = (company_id, key)
+        self._collections[c.name] = c
+        mine = self._writes.setdefault(c.name, {})
+        previous = mine.get(pk)
+        if previous is not None:
+            if previous.row is None:
+                raise NotFoundError(c.kind, key)
+            if previous.base_version is None:
+                del mine[pk]  # inserted by this unit: as if it never was
+            else:
+                mine[pk] = _Write(None, previous.base_version)
+            return
+        current = self._committed(c, pk)
+        if current is None:
+            raise NotFoundError(c.kind, key)
+        mine[pk] = _Write(None, current.version)
+
     # -- transaction --------------------------------------------------------------------
     def commit(self) -> None:
         if not any(self._writes.values()):
@@ -160,7 +280,7 @@ class _MemorySession:
             plans = [self._plan(name, writes) for name, writes in self._writes.items() if writes]
             for table, writes, new_uniques in plans:
                 for pk, w in writes.items():
-                    table.rows[pk] = w.row
+                    table.put(pk, w.row)
                 table.uniques = new_uniques
         self._writes.clear()
 
@@ -191,6 +311,8 @@ class _MemorySession:
                 if old_values is not None and updated.get(old_values) == pk:
                     del updated[old_values]
             for pk, w in writes.items():
+                if w.row is None:
+                    continue
                 values = _unique_values(c, cols, w.row)
                 if values is None:
                     continue

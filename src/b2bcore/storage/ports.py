@@ -36,6 +36,7 @@ from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import CompanyId
 from b2bcore.paging import DEFAULT_LIMIT, Page
+from b2bcore.pricing.ports import PriceListRepository
 
 __all__ = ["AuditLog", "IdempotencyStore", "Outbox", "Store", "UnitOfWork"]
 
@@ -143,6 +144,11 @@ class UnitOfWork(Protocol):
     @property
     def assisted_sessions(self) -> AssistedSessionRepository:
         """Assisted-buying sessions."""
+        ...
+
+    @property
+    def price_lists(self) -> PriceListRepository:
+        """Price lists and their rules (platform-wide)."""
         ...
 
     @property

@@ -155,6 +155,13 @@ class _SQLiteSession:
             c.kind, row.id, expected_version=expected_version, actual_version=found[0]
         )
 
+    def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
+        cur = self._execute(
+            f"DELETE FROM {c.name} WHERE company_id = ? AND id = ?", (company_id, key)
+        )
+        if cur.rowcount != 1:
+            raise NotFoundError(c.kind, key)
+
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         where: list[str] = []
         params: list[Any] = []

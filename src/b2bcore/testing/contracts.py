@@ -21,18 +21,23 @@ repositories, rollback (explicit, implicit, on exception), keyset pagination (st
 order, cursors that survive inserts, bad cursors rejected), filters, the outbox
 (written with the change, delivered at least once, failures retried then dead), the
 audit log, idempotency keys, and threads racing to update one aggregate or to claim
-one key (exactly one wins, nothing lost).
+one key (exactly one wins, nothing lost). For price lists: exact round trips of
+rules, atomic replacement of a list's rules, lookups of rules by target, and the
+compiled index pricing exactly like one built from the lists in memory.
 
-Every test uses its own fresh company ids, so a store may also be shared.
+Every test uses its own fresh company ids (and price list ids), so a store may also
+be shared.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,12 +70,32 @@ from b2bcore.ids import (
     AssistedSessionId,
     BusinessUnitId,
     CompanyId,
+    PriceListId,
+    ProductId,
     RoleId,
+    Sku,
     UserId,
     new_id,
 )
-from b2bcore.money import Money
+from b2bcore.money import Money, RoundingMode
 from b2bcore.paging import Page, iterate
+from b2bcore.pricing.errors import NoPriceError
+from b2bcore.pricing.model import (
+    BaseKind,
+    Formula,
+    PriceContext,
+    PriceItem,
+    PriceList,
+    PricePolicy,
+    PriceRule,
+    PriceScope,
+    PriceTier,
+    RoundingStep,
+    RuleTarget,
+    TargetKind,
+    TierBasis,
+)
+from b2bcore.pricing.resolve import PriceIndex, PriceQuote, resolve_price
 from b2bcore.storage.dispatch import dispatch
 from b2bcore.storage.ports import Store
 
@@ -105,6 +130,104 @@ def _user(company: Company, user_id: str, email: str, *units: str) -> CompanyUse
 
 def _all(fetch: Callable[[str | None], Page[T]]) -> list[T]:
     return list(iterate(fetch))
+
+
+def _eur(amount: str) -> Money:
+    return Money(amount, "EUR")
+
+
+def _price_list(
+    list_id: str,
+    rules: list[PriceRule],
+    *,
+    currency: str = "EUR",
+    scope: PriceScope | None = None,
+    valid_from: datetime = AT - timedelta(days=30),
+    valid_until: datetime | None = None,
+    priority: int = 0,
+    base_list_id: str | None = None,
+) -> PriceList:
+    return PriceList(
+        id=PriceListId(list_id),
+        name=f"List {list_id}",
+        currency=currency,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        scope=scope or PriceScope(),
+        priority=priority,
+        base_list_id=None if base_list_id is None else PriceListId(base_list_id),
+        rules=rules,
+    )
+
+
+def _rich_rules(tag: str) -> list[PriceRule]:
+    """Rules using every feature: each target kind, formulas, tiers, windows."""
+    cet = timezone(timedelta(hours=1))
+    return [
+        PriceRule(id="fixed", target=RuleTarget.sku(f"S-{tag}"), price=_eur("1.10")),
+        PriceRule(
+            id="formula",
+            target=RuleTarget.product(f"P-{tag}"),
+            formula=Formula(
+                base=BaseKind.COST,
+                percent=Decimal("12.500"),
+                rounding=RoundingStep(multiple=Decimal("0.05"), mode=RoundingMode.HALF_EVEN),
+                surcharge=_eur("0.30"),
+                min_margin=Decimal("5.0"),
+                max_margin=Decimal("80"),
+            ),
+            min_quantity=Decimal("2.5"),
+        ),
+        PriceRule(
+            id="tiers",
+            target=RuleTarget.category(f"C-{tag}"),
+            formula=Formula(percent=Decimal("-3.333")),
+            tiers=[
+                PriceTier(min_quantity=10, price=_eur("0.0100")),
+                PriceTier(
+                    min_quantity=Decimal("100.5"),
+                    formula=Formula(rounding=RoundingStep(ending=Decimal("0.99"))),
+                ),
+            ],
+            tier_basis=TierBasis.CATEGORY,
+            valid_from=datetime(2026, 1, 1, 9, 30, tzinfo=cet),
+            valid_until=datetime(2027, 1, 1, tzinfo=UTC),
+        ),
+        PriceRule(
+            id="derived",
+            target=RuleTarget.all(),
+            formula=Formula(base=BaseKind.PRICE_LIST, base_list_id=PriceListId(f"base-{tag}")),
+        ),
+    ]
+
+
+def _rule_ids(pairs: list[tuple[PriceListId, PriceRule]]) -> list[tuple[str, str]]:
+    return [(list_id, rule.id) for list_id, rule in pairs]
+
+
+def _same_quote(a: PriceQuote | NoPriceError, b: PriceQuote | NoPriceError) -> bool:
+    if isinstance(a, NoPriceError) or isinstance(b, NoPriceError):
+        return (
+            isinstance(a, NoPriceError)
+            and isinstance(b, NoPriceError)
+            and a.explanation.text() == b.explanation.text()
+        )
+    return (a.unit_price, a.line_total, a.price_list_id, a.rule_id, a.tier_min_quantity) == (
+        b.unit_price,
+        b.line_total,
+        b.price_list_id,
+        b.rule_id,
+        b.tier_min_quantity,
+    ) and a.explanation.text() == b.explanation.text()
+
+
+def _quote(
+    index: PriceIndex, context: PriceContext, item: PriceItem, quantity: int, policy: PricePolicy
+) -> PriceQuote | NoPriceError:
+    try:
+        return resolve_price(context, item, quantity, lists=index, policy=policy)
+    except NoPriceError as e:
+        return e
 
 
 class StoreContract:
@@ -577,6 +700,452 @@ class StoreContract:
         assert again.state_at(AT + timedelta(minutes=6)) == "ended"
         assert [s.id for s in by_agent] == [session.id] == [s.id for s in by_customer]
         assert list(by_other) == list(in_b) == []
+
+    # -- price lists -------------------------------------------------------------------
+    def test_price_list_round_trips_exactly(self, store: Store) -> None:
+        tag = new_id()
+        price_list = _price_list(
+            f"pl-{tag}",
+            _rich_rules(tag),
+            scope=PriceScope(
+                companies={"co-1", "co-2"},
+                business_units={"bu-1"},
+                customer_groups={"gold", "silver"},
+                channels={"web"},
+                countries={"DE", "AT"},
+            ),
+            valid_from=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=-5))),
+            valid_until=datetime(2026, 12, 31, tzinfo=UTC),
+            priority=-7,
+            base_list_id=f"base-{tag}",
+        )
+        empty = _price_list(f"pl-empty-{tag}", [])
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(price_list)
+            uow.price_lists.add(empty)
+            assert price_list.version == 1
+            assert uow.price_lists.get(price_list.id) == price_list
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.price_lists.get(price_list.id)
+            loaded_empty = uow.price_lists.get(empty.id)
+            with pytest.raises(NotFoundError):
+                uow.price_lists.get(PriceListId(f"pl-missing-{tag}"))
+            with pytest.raises(DuplicateError):
+                uow.price_lists.add(_price_list(f"pl-{tag}", []))
+        assert loaded == price_list
+        assert loaded is not price_list
+        assert loaded.version == 1
+        assert loaded_empty == empty
+        assert loaded_empty.rules == ()
+        assert [r.id for r in loaded.rules] == ["fixed", "formula", "tiers", "derived"]
+        # Decimals keep their exact digits, not just their value.
+        fixed, formula, tiers, _ = loaded.rules
+        assert fixed.price is not None
+        assert str(fixed.price.amount) == "1.10"
+        assert formula.formula is not None
+        assert str(formula.formula.percent) == "12.500"
+        assert str(formula.min_quantity) == "2.5"
+        assert str(tiers.tiers[0].min_quantity) == "10"
+        assert tiers.tiers[0].price is not None
+        assert str(tiers.tiers[0].price.amount) == "0.0100"
+        assert str(tiers.tiers[1].min_quantity) == "100.5"
+        assert loaded.scope.countries == frozenset({"DE", "AT"})
+        assert loaded.valid_from == datetime(2026, 1, 1, 5, tzinfo=UTC)
+
+    def test_price_list_update_replaces_the_rules(self, store: Store) -> None:
+        tag = new_id()
+        first = PriceRule(id="r1", target=RuleTarget.sku(f"A-{tag}"), price=_eur("1.00"))
+        second = PriceRule(id="r2", target=RuleTarget.sku(f"B-{tag}"), price=_eur("2.00"))
+        third = PriceRule(id="r3", target=RuleTarget.category(f"C-{tag}"), price=_eur("3.00"))
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(_price_list(f"pl-{tag}", [first, second, third]))
+            uow.commit()
+        changed = PriceRule(id="r2", target=RuleTarget.sku(f"B2-{tag}"), price=_eur("2.50"))
+        fourth = PriceRule(id="r4", target=RuleTarget.sku(f"D-{tag}"), price=_eur("4.00"))
+        with store.unit_of_work() as uow:
+            price_list = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            price_list.rules = (fourth, third, changed)
+            price_list.name = "Renamed"
+            uow.price_lists.update(price_list)
+            assert price_list.version == 2
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            gone = uow.price_lists.rules_for(
+                [(TargetKind.SKU, f"A-{tag}"), (TargetKind.SKU, f"B-{tag}")]
+            )
+            moved = uow.price_lists.rules_for([(TargetKind.SKU, f"B2-{tag}")])
+        assert (loaded.name, loaded.version) == ("Renamed", 2)
+        assert loaded.rules == (fourth, third, changed)
+        assert gone == []
+        assert moved == [(f"pl-{tag}", changed)]
+
+    def test_price_list_rollback_keeps_the_old_rules(self, store: Store) -> None:
+        tag = new_id()
+        old = [
+            PriceRule(id=f"r{i}", target=RuleTarget.sku(f"S{i}-{tag}"), price=_eur("1.00"))
+            for i in range(5)
+        ]
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(_price_list(f"pl-{tag}", old))
+            uow.commit()
+
+        class BoomError(Exception):
+            pass
+
+        new = [PriceRule(id="other", target=RuleTarget.sku(f"S1-{tag}"), price=_eur("9.00"))]
+        with pytest.raises(BoomError), store.unit_of_work() as uow:
+            price_list = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            price_list.rules = tuple(new)
+            uow.price_lists.update(price_list)
+            assert uow.price_lists.get(price_list.id).rules == tuple(new)
+            raise BoomError
+        with store.unit_of_work() as uow:
+            price_list = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            price_list.rules = tuple(new)
+            uow.price_lists.update(price_list)
+            uow.rollback()
+            after_rollback = uow.price_lists.get(price_list.id)
+            found = uow.price_lists.rules_for([(TargetKind.SKU, f"S1-{tag}")])
+        assert after_rollback.rules == tuple(old)
+        assert after_rollback.version == 1
+        assert _rule_ids(found) == [(f"pl-{tag}", "r1")]
+
+    def test_price_list_stale_update_raises_concurrency(self, store: Store) -> None:
+        tag = new_id()
+        rule = PriceRule(id="r", target=RuleTarget.sku(f"S-{tag}"), price=_eur("1.00"))
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(_price_list(f"pl-{tag}", [rule]))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            stale = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+        winner = PriceRule(id="w", target=RuleTarget.sku(f"W-{tag}"), price=_eur("2.00"))
+        with store.unit_of_work() as uow:
+            fresh = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            fresh.rules = (winner,)
+            uow.price_lists.update(fresh)
+            uow.commit()
+        stale.rules = (PriceRule(id="l", target=RuleTarget.sku(f"L-{tag}"), price=_eur("3.00")),)
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyError) as info:
+            uow.price_lists.update(stale)
+            uow.commit()
+        assert info.value.expected_version == 1
+        with store.unit_of_work() as uow:
+            stored = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            loser = uow.price_lists.rules_for([(TargetKind.SKU, f"L-{tag}")])
+            with pytest.raises(ValidationError):
+                uow.price_lists.update(_price_list(f"pl-new-{tag}", []))
+            ghost = _price_list(f"pl-ghost-{tag}", [])
+            ghost.version = 1
+            with pytest.raises(NotFoundError):
+                uow.price_lists.update(ghost)
+        assert (stored.rules, stored.version) == ((winner,), 2)
+        assert loser == []
+
+    def test_price_list_changed_repeatedly_in_one_unit(self, store: Store) -> None:
+        tag = new_id()
+
+        def rule(rule_id: str, amount: str) -> PriceRule:
+            return PriceRule(
+                id=rule_id, target=RuleTarget.sku(f"{rule_id}-{tag}"), price=_eur(amount)
+            )
+
+        with store.unit_of_work() as uow:
+            price_list = _price_list(f"pl-{tag}", [rule("a", "1"), rule("b", "2")])
+            uow.price_lists.add(price_list)
+            price_list.rules = (rule("b", "2.5"), rule("c", "3"))  # a removed before commit
+            uow.price_lists.update(price_list)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            price_list = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            price_list.rules = (rule("c", "3"),)  # b removed ...
+            uow.price_lists.update(price_list)
+            price_list.rules = (rule("b", "4"), rule("c", "3"), rule("a", "5"))  # ... and back
+            uow.price_lists.update(price_list)
+            assert uow.price_lists.get(price_list.id).rules == price_list.rules
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = uow.price_lists.get(PriceListId(f"pl-{tag}"))
+            found = uow.price_lists.rules_for(
+                [(TargetKind.SKU, f"{r}-{tag}") for r in ("a", "b", "c")]
+            )
+        assert loaded.version == 4  # add + update, then two updates
+        assert loaded.rules == (rule("b", "4"), rule("c", "3"), rule("a", "5"))
+        assert [(r.id, str(r.price.amount if r.price else "")) for _, r in found] == [
+            ("b", "4"),
+            ("c", "3"),
+            ("a", "5"),
+        ]
+
+    def test_rules_for_finds_only_the_given_targets(self, store: Store) -> None:
+        tag = new_id()
+        a_id, b_id = f"pl-a-{tag}", f"pl-b-{tag}"
+        list_a = _price_list(
+            a_id,
+            [
+                PriceRule(id="other-sku", target=RuleTarget.sku(f"X-{tag}"), price=_eur("1")),
+                PriceRule(id="sku", target=RuleTarget.sku(f"S-{tag}"), price=_eur("2")),
+                PriceRule(id="cat", target=RuleTarget.category(f"C-{tag}"), price=_eur("3")),
+                PriceRule(id="all", target=RuleTarget.all(), price=_eur("4")),
+                PriceRule(id="prod", target=RuleTarget.product(f"S-{tag}"), price=_eur("5")),
+            ],
+        )
+        list_b = _price_list(
+            b_id,
+            [
+                PriceRule(id="cat", target=RuleTarget.category(f"C-{tag}"), price=_eur("6")),
+                PriceRule(id="sku", target=RuleTarget.sku(f"S-{tag}"), price=_eur("7")),
+                PriceRule(id="sub", target=RuleTarget.category(f"C-{tag}-sub"), price=_eur("8")),
+            ],
+        )
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(list_b)
+            uow.price_lists.add(list_a)
+            uow.commit()
+        mine = [PriceListId(a_id), PriceListId(b_id)]
+        with store.unit_of_work() as uow:
+            sku = uow.price_lists.rules_for([(TargetKind.SKU, f"S-{tag}")])
+            several = uow.price_lists.rules_for(
+                [
+                    (TargetKind.CATEGORY, f"C-{tag}"),
+                    (TargetKind.SKU, f"S-{tag}"),
+                    (TargetKind.ALL, None),
+                    (TargetKind.SKU, f"S-{tag}"),
+                ],
+                list_ids=mine,
+            )
+            only_b = uow.price_lists.rules_for(
+                [(TargetKind.SKU, f"S-{tag}"), (TargetKind.CATEGORY, f"C-{tag}")],
+                list_ids=[PriceListId(b_id)],
+            )
+            by_value = uow.price_lists.rules_for([("product", f"S-{tag}")])  # type: ignore[list-item]
+            nothing = uow.price_lists.rules_for([(TargetKind.SKU, f"nope-{tag}")])
+            no_lists = uow.price_lists.rules_for([(TargetKind.SKU, f"S-{tag}")], list_ids=[])
+            for bad in (
+                [(TargetKind.ALL, "x")],
+                [(TargetKind.SKU, None)],
+                [("colour", "red")],
+                ["sku"],
+                "sku",
+            ):
+                with pytest.raises(ValidationError):
+                    uow.price_lists.rules_for(bad)  # type: ignore[arg-type]
+        assert _rule_ids(sku) == [(a_id, "sku"), (b_id, "sku")]
+        assert sku[0][1] == list_a.rules[1]
+        assert _rule_ids(several) == [
+            (a_id, "sku"),
+            (a_id, "cat"),
+            (a_id, "all"),
+            (b_id, "cat"),
+            (b_id, "sku"),
+        ]
+        assert _rule_ids(only_b) == [(b_id, "cat"), (b_id, "sku")]
+        assert _rule_ids(by_value) == [(a_id, "prod")]
+        assert nothing == no_lists == []
+
+    def test_price_lists_page_by_id_and_filter_by_currency(self, store: Store) -> None:
+        tag = new_id()
+        ids = [f"pl-{tag}-{n}" for n in (4, 1, 6, 0, 3, 5, 2)]
+        currency = {i: ("CHF" if n % 2 else "EUR") for n, i in enumerate(ids)}
+        with store.unit_of_work() as uow:
+            for list_id in ids:
+                rules = [
+                    PriceRule(
+                        id="r", target=RuleTarget.all(), price=Money("1.00", currency[list_id])
+                    )
+                ]
+                uow.price_lists.add(_price_list(list_id, rules, currency=currency[list_id]))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            pages = []
+            cursor: str | None = None
+            while True:
+                page = uow.price_lists.list(limit=3, cursor=cursor)
+                pages.append(list(page))
+                if not page.has_more:
+                    break
+                cursor = page.next_cursor
+            swiss = _all(lambda c: uow.price_lists.list(currency="CHF", limit=2, cursor=c))
+            with pytest.raises(ValidationError):
+                uow.price_lists.list(currency="Swiss francs")
+            with pytest.raises(ValidationError):
+                uow.price_lists.list(limit=0)
+        every = [pl for page in pages for pl in page]
+        assert all(len(page) <= 3 for page in pages)
+        assert [pl.id for pl in every] == sorted({pl.id for pl in every})
+        assert [pl.id for pl in every if pl.id.startswith(f"pl-{tag}-")] == sorted(ids)
+        assert all(len(pl.rules) == 1 for pl in every if pl.id.startswith(f"pl-{tag}-"))
+        assert all(pl.currency == "CHF" for pl in swiss)
+        assert [pl.id for pl in swiss if pl.id.startswith(f"pl-{tag}-")] == sorted(
+            i for i in ids if currency[i] == "CHF"
+        )
+
+    def test_load_index_prices_like_the_lists_in_memory(self, store: Store) -> None:
+        tag = new_id()
+        company, other = CompanyId(f"co-{tag}"), CompanyId(f"co-other-{tag}")
+        base = _price_list(
+            f"base-{tag}",
+            [
+                PriceRule(id="list", target=RuleTarget.all(), formula=Formula()),
+                PriceRule(id="pump", target=RuleTarget.sku(f"PUMP-{tag}"), price=_eur("150.00")),
+            ],
+        )
+        contract = _price_list(
+            f"contract-{tag}",
+            [
+                PriceRule(
+                    id="pumps",
+                    target=RuleTarget.category(f"pumps-{tag}"),
+                    formula=Formula(
+                        base=BaseKind.PRICE_LIST,
+                        base_list_id=PriceListId(f"base-{tag}"),
+                        percent=Decimal("-10"),
+                        rounding=RoundingStep(ending=Decimal("0.99")),
+                    ),
+                    tiers=[PriceTier(min_quantity=10, price=_eur("99.00"))],
+                ),
+                PriceRule(
+                    id="seal",
+                    target=RuleTarget.sku(f"SEAL-{tag}"),
+                    price=_eur("4.20"),
+                    min_quantity=5,
+                ),
+            ],
+            scope=PriceScope(companies={company}),
+            base_list_id=f"base-{tag}",
+        )
+        promo = _price_list(
+            f"promo-{tag}",
+            [PriceRule(id="all", target=RuleTarget.all(), formula=Formula(percent=-20))],
+            valid_until=AT - timedelta(days=1),
+            priority=5,
+        )
+        dollars = _price_list(
+            f"usd-{tag}",
+            [PriceRule(id="all", target=RuleTarget.all(), price=Money("80.00", "USD"))],
+            currency="USD",
+        )
+        # A list outside load_index's filter is still loaded when a kept list derives
+        # from it, so that derived prices are explained as with every list loaded.
+        retired = _price_list(
+            f"retired-{tag}",
+            [PriceRule(id="all", target=RuleTarget.all(), formula=Formula(percent=10))],
+            valid_until=AT - timedelta(days=2),
+        )
+        derived = _price_list(
+            f"derived-{tag}",
+            [
+                PriceRule(
+                    id="seals",
+                    target=RuleTarget.category(f"seals-{tag}"),
+                    formula=Formula(base=BaseKind.PRICE_LIST, base_list_id=retired.id),
+                )
+            ],
+            scope=PriceScope(companies={company}),
+        )
+        lists = [base, contract, promo, dollars, retired, derived]
+        with store.unit_of_work() as uow:
+            for pl in reversed(lists):
+                uow.price_lists.add(pl)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            stored = _all(lambda c: uow.price_lists.list(limit=100, cursor=c))
+            loaded = uow.price_lists.load_index()
+            eur_now = uow.price_lists.load_index(currency="EUR", at=AT)
+            with pytest.raises(ValidationError):
+                uow.price_lists.load_index(at=datetime(2026, 1, 1))  # noqa: DTZ001 - on purpose
+            with pytest.raises(ValidationError):
+                uow.price_lists.load_index(currency="eur")
+        assert [pl for pl in stored if pl.id.endswith(tag)] == sorted(lists, key=lambda p: p.id)
+        in_memory = PriceIndex(stored)
+        assert set(loaded.lists) == set(in_memory.lists)
+        mine = {pl.id for pl in lists}
+        assert {k for k in eur_now.lists if k in mine} == {
+            base.id,
+            contract.id,
+            derived.id,
+            retired.id,
+        }
+        items = [
+            PriceItem(
+                sku=Sku(f"PUMP-{tag}"),
+                product_id=ProductId(f"P-{tag}"),
+                category_path=[f"fluids-{tag}", f"pumps-{tag}"],
+                list_price=_eur("200.00"),
+                cost=_eur("120.00"),
+            ),
+            PriceItem(
+                sku=Sku(f"SEAL-{tag}"), category_path=[f"seals-{tag}"], list_price=_eur("5.00")
+            ),
+            PriceItem(sku=Sku(f"BARE-{tag}")),
+        ]
+        contexts = [
+            PriceContext(company_id=company, currency="EUR", at=AT),
+            PriceContext(company_id=other, currency="EUR", at=AT),
+            PriceContext(company_id=company, currency="EUR", at=AT - timedelta(days=3)),
+            PriceContext(company_id=company, currency="USD", at=AT),
+        ]
+        compared = 0
+        for context in contexts:
+            for item in items:
+                for quantity in (1, 5, 12):
+                    for policy in PricePolicy:
+                        want = _quote(in_memory, context, item, quantity, policy)
+                        got = _quote(loaded, context, item, quantity, policy)
+                        assert _same_quote(got, want), (context, item.sku, quantity, policy)
+                        if context.currency == "EUR" and context.at == AT:
+                            now = _quote(eur_now, context, item, quantity, policy)
+                            assert isinstance(now, NoPriceError) == isinstance(want, NoPriceError)
+                            if isinstance(now, PriceQuote) and isinstance(want, PriceQuote):
+                                assert (now.unit_price, now.rule_id) == (
+                                    want.unit_price,
+                                    want.rule_id,
+                                )
+                        compared += 1
+        assert compared == 72
+        won = _quote(loaded, contexts[0], items[0], 1, PricePolicy.MOST_SPECIFIC)
+        assert isinstance(won, PriceQuote)
+        assert (won.price_list_id, won.rule_id, won.unit_price) == (
+            contract.id,
+            "pumps",
+            _eur("134.99"),
+        )
+
+    def test_threads_updating_one_price_list_exactly_one_wins(self, store: Store) -> None:
+        tag = new_id()
+        list_id = PriceListId(f"pl-{tag}")
+        start = [
+            PriceRule(id=f"r{i}", target=RuleTarget.sku(f"S{i}-{tag}"), price=_eur("1"))
+            for i in range(6)
+        ]
+        with store.unit_of_work() as uow:
+            uow.price_lists.add(_price_list(list_id, start))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            read = uow.price_lists.get(list_id)
+
+        def rules_of(i: int) -> tuple[PriceRule, ...]:
+            return tuple(
+                PriceRule(id=f"w{i}-{n}", target=RuleTarget.sku(f"S{n}-{tag}"), price=_eur(f"{i}"))
+                for n in range(i % 3, 6)
+            )
+
+        def work(i: int) -> None:
+            mine = attrs.evolve(read, rules=rules_of(i))
+            with store.unit_of_work() as uow:
+                uow.price_lists.update(mine)
+                uow.commit()
+
+        outcomes = self._race(6, work)
+        winners = [i for i, o in enumerate(outcomes) if o is None]
+        assert len(winners) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            final = uow.price_lists.get(list_id)
+            found = uow.price_lists.rules_for([(TargetKind.SKU, f"S{n}-{tag}") for n in range(6)])
+        assert (final.rules, final.version) == (rules_of(winners[0]), 2)
+        assert [r for _, r in found] == list(rules_of(winners[0]))
 
     # -- outbox ------------------------------------------------------------------------
     @staticmethod

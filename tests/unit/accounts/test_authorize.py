@@ -12,11 +12,11 @@ import pytest
 
 from b2bcore.accounts import (
     Access,
+    AccessDecision,
     Actor,
     AssistedSession,
     BusinessUnit,
     CompanyUser,
-    Decision,
     Permission,
     Resource,
     Role,
@@ -165,7 +165,7 @@ def _decide(
     resource: Resource | None = None,
     amount: Money | None = None,
     at: datetime = AT,
-) -> Decision:
+) -> AccessDecision:
     decision = authorize(actor, permission, access=access, resource=resource, amount=amount, at=at)
     explained = explain_permission(
         actor, permission, access=access, resource=resource, amount=amount, at=at
@@ -761,12 +761,16 @@ def test_agent_view_scope_is_the_customers() -> None:
     ).code == ("outside_view_scope")
 
 
-# -- Decision and bad arguments ----------------------------------------------------------
+# -- AccessDecision and bad arguments ----------------------------------------------------------
 
 
 def test_decision_is_truthy_iff_allowed() -> None:
-    yes = Decision(allowed=True, permission=Permission.ORDERS_BUY, code="allowed", reason="ok")
-    no = Decision(allowed=False, permission=Permission.ORDERS_BUY, code="no_grant", reason="no")
+    yes = AccessDecision(
+        allowed=True, permission=Permission.ORDERS_BUY, code="allowed", reason="ok"
+    )
+    no = AccessDecision(
+        allowed=False, permission=Permission.ORDERS_BUY, code="no_grant", reason="no"
+    )
     assert yes
     assert not no
     assert authorize(ANA_ACTOR, Permission.ORDERS_BUY, access=_access(BUYER), at=AT)
