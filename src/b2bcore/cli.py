@@ -19,11 +19,21 @@ from b2bcore.accounts import Actor, BusinessUnit, Permission, Resource
 from b2bcore.clock import FixedClock
 from b2bcore.errors import B2BCoreError, ConflictError
 from b2bcore.events import DomainEvent
-from b2bcore.ids import BusinessUnitId
+from b2bcore.ids import BusinessUnitId, CategoryId, PriceListId, ProductId, Sku
 from b2bcore.l10n import SUPPORTED_LOCALES, format_datetime, format_money
 from b2bcore.money import Money
 from b2bcore.paging import iterate
 from b2bcore.portal import Portal
+from b2bcore.pricing import (
+    Formula,
+    PriceItem,
+    PriceList,
+    PriceRule,
+    PriceScope,
+    PriceTier,
+    RoundingStep,
+    RuleTarget,
+)
 from b2bcore.storage.sqlite import SQLiteStore
 
 __all__ = ["main"]
@@ -120,11 +130,84 @@ def _story(portal: Portal, clock: FixedClock, locale: str) -> list[str]:
     return notes
 
 
+PUMP = PriceItem(
+    sku=Sku("PUMP-200"),
+    product_id=ProductId("pump-200"),
+    category_path=[CategoryId("spares"), CategoryId("pumps")],
+    list_price=Money("1250.00", "EUR"),
+    cost=Money("640.00", "EUR"),
+)
+
+
+def _pricing_story(portal: Portal, clock: FixedClock) -> list[str]:
+    """Two buyer companies, one SKU, two contract prices — each explained."""
+    year = datetime(2026, 1, 1, tzinfo=UTC)
+    portal.accounts.create_company(
+        Actor.operator_for("globex", "op-olga"),
+        name="Globex Maschinenbau AG",
+        country="AT",
+        admin_email="gia@globex.example",
+        admin_name="Gia Rossi",
+        admin_user_id="u-gia",
+    )
+    lists = [
+        PriceList(
+            id=PriceListId("list-eur"),
+            name="List prices EUR",
+            currency="EUR",
+            valid_from=year,
+            rules=[PriceRule(id="list", target=RuleTarget.all(), formula=Formula())],
+        ),
+        PriceList(
+            id=PriceListId("acme-2026"),
+            name="ACME frame contract 2026",
+            currency="EUR",
+            valid_from=year,
+            scope=PriceScope(companies={"acme"}),
+            rules=[
+                PriceRule(
+                    id="pumps-12.5",
+                    target=RuleTarget.category("pumps"),
+                    formula=Formula(
+                        percent=Decimal("-12.5"),
+                        rounding=RoundingStep(ending=Decimal("0.90")),
+                    ),
+                ),
+            ],
+        ),
+        PriceList(
+            id=PriceListId("globex-2026"),
+            name="Globex service contract",
+            currency="EUR",
+            valid_from=year,
+            scope=PriceScope(companies={"globex"}),
+            rules=[
+                PriceRule(
+                    id="pump-fixed",
+                    target=RuleTarget.sku("PUMP-200"),
+                    price=Money("1180.00", "EUR"),
+                    tiers=[PriceTier(min_quantity=5, price=Money("1120.00", "EUR"))],
+                ),
+            ],
+        ),
+    ]
+    for price_list in lists:
+        portal.pricing.publish_price_list(operator_id="op-olga", price_list=price_list)
+    clock.advance(timedelta(minutes=1))
+    lines = []
+    for actor in (Actor.user("acme", "u-ben"), Actor.user("globex", "u-gia")):
+        quote = portal.pricing.quote(actor, PUMP, 3, currency="EUR")
+        lines.append(quote.explanation.text())
+    return lines
+
+
 def run_demo(db: Path, locale: str) -> int:
     """Run the demo story against the SQLite file ``db``; return the exit code."""
     clock = FixedClock(DEMO_START)
     with SQLiteStore(db) as store:
-        notes = _story(Portal(store, clock=clock), clock, locale)
+        portal = Portal(store, clock=clock)
+        notes = _story(portal, clock, locale)
+        prices = _pricing_story(portal, clock)
 
     # Read everything back from the file with a fresh store: it really was stored.
     with SQLiteStore(db) as store:
@@ -146,6 +229,10 @@ def run_demo(db: Path, locale: str) -> int:
         print()
         for note in notes:
             print(note)
+        print()
+        print("The same spare part, two contracts:")
+        for explanation in prices:
+            print(explanation)
         print()
         print("Audit trail:")
         trail = iterate(lambda cursor: portal.accounts.audit_trail(ana, cursor=cursor))

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from b2bcore.accounts.service import AccountsService
 from b2bcore.clock import Clock, SystemClock
 from b2bcore.events import DomainEvent
+from b2bcore.pricing.service import PricingService
 from b2bcore.storage.dispatch import DispatchReport, Handler, dispatch
 from b2bcore.storage.ports import Store
 
@@ -37,6 +38,7 @@ class Portal:
         self.store = store
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.accounts = AccountsService(store.unit_of_work, self.clock)
+        self.pricing = PricingService(store.unit_of_work, self.clock)
 
     def dispatch(
         self,

@@ -304,6 +304,10 @@ PUBLIC: dict[str, list[str]] = {
         "check_quantity",
         "resolve_price",
     ],
+    "b2bcore.pricing.service": [
+        "PricingService",
+        "for_buyer",
+    ],
     "b2bcore.pricing.simulate": [
         "ChangeKind",
         "PriceChange",

@@ -1,0 +1,243 @@
+"""Use-cases of the pricing context: publish price lists, quote prices for an actor.
+
+Price lists are the seller's: a platform operator publishes them (checked as a set
+before anything is stored) and every change is audited in the platform trail.
+Buyers — users, or agents in an assisted session for one — get quotes at their own
+account's prices: the :class:`~b2bcore.pricing.model.PriceContext` is built from the
+actor (company, business unit and its ancestors, country), never passed in by hand.
+
+The compiled :class:`~b2bcore.pricing.resolve.PriceIndex` of each currency is
+cached in the service and rebuilt after a publish through this service; call
+:meth:`PricingService.refresh` when another process published.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import attrs
+
+from b2bcore._command import Command, member_query
+from b2bcore.accounts.model import Actor
+from b2bcore.accounts.rules import ancestors
+from b2bcore.accounts.service import PLATFORM_AUDIT
+from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.clock import Clock
+from b2bcore.errors import ConcurrencyError, ValidationError
+from b2bcore.ids import BusinessUnitId, PriceListId, UserId, as_id
+from b2bcore.money import RoundingPolicy
+from b2bcore.paging import iterate
+from b2bcore.pricing.errors import NoPriceError
+from b2bcore.pricing.model import PriceContext, PriceItem, PriceList, PriceListSaved, PricePolicy
+from b2bcore.pricing.resolve import (
+    DEFAULT_ROUNDING,
+    PriceExplanation,
+    PriceIndex,
+    PriceQuote,
+    check_price_lists,
+    resolve_price,
+)
+from b2bcore.storage.ports import UnitOfWork
+
+__all__ = ["PricingService", "for_buyer"]
+
+
+def for_buyer(explanation: PriceExplanation) -> PriceExplanation:
+    """The explanation a buyer may see: without the lists scoped to other buyers.
+
+    A list rejected because it is for someone else (another company, unit, group,
+    channel or country) would reveal that buyer's contract and its name; the seller
+    sees the full explanation through :func:`~b2bcore.pricing.resolve.resolve_price`.
+    """
+    kept = tuple(
+        c
+        for c in explanation.candidates
+        if not (c.status == "rejected" and c.reason.startswith("list is for"))
+    )
+    return attrs.evolve(explanation, candidates=kept)
+
+
+class PricingService:
+    """Pricing use-cases over any store (via a unit-of-work factory)."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self._uow = unit_of_work
+        self._clock = clock
+        self._indexes: dict[str, PriceIndex] = {}
+        self._lock = threading.Lock()
+
+    # -- publishing (seller side) -----------------------------------------------------
+    def publish_price_list(self, *, operator_id: str, price_list: PriceList) -> PriceList:
+        """Create or replace a price list after checking it with every other list of
+        its currency (:func:`~b2bcore.pricing.resolve.check_price_lists`: ambiguous
+        rules → ConflictError, derivation cycles → ValidationError).
+
+        A new list has ``version`` 0; a changed one carries the version it was read
+        at (ConcurrencyError if someone published in between).
+        """
+        op = as_id(UserId, operator_id, path="operator_id")
+        if not isinstance(price_list, PriceList):
+            raise ValidationError("must be a PriceList", path="price_list", value=price_list)
+        at = self._clock.now()
+        with self._uow() as uow:
+            same_currency = list(
+                iterate(
+                    lambda c: uow.price_lists.list(
+                        currency=price_list.currency, limit=100, cursor=c
+                    )
+                )
+            )
+            stored = next((pl for pl in same_currency if pl.id == price_list.id), None)
+            others = [pl for pl in same_currency if pl.id != price_list.id]
+            check_price_lists([*others, price_list])
+            price_list.record(
+                PriceListSaved(
+                    company_id=PLATFORM_AUDIT,
+                    occurred_at=at,
+                    price_list_id=price_list.id,
+                    rule_count=len(price_list.rules),
+                )
+            )
+            if stored is None:
+                if price_list.version != 0:
+                    raise ConcurrencyError(
+                        "price list", price_list.id, expected_version=price_list.version
+                    )
+                uow.price_lists.add(price_list)
+            else:
+                uow.price_lists.update(price_list)
+            uow.audit.append(
+                AuditEntry(
+                    company_id=PLATFORM_AUDIT,
+                    at=at,
+                    acted_by=op,
+                    on_behalf_of=op,
+                    action="price_list.publish",
+                    target=f"price_list:{price_list.id}",
+                    outcome=Outcome.ALLOWED,
+                    detail=f"{len(price_list.rules)} rules, version {price_list.version}",
+                )
+            )
+            uow.commit()
+        self.refresh(price_list.currency)
+        return price_list
+
+    def price_list(self, list_id: str) -> PriceList:
+        """A stored price list (NotFoundError if there is none)."""
+        with self._uow() as uow:
+            return uow.price_lists.get(as_id(PriceListId, list_id, path="list_id"))
+
+    def refresh(self, currency: str | None = None) -> None:
+        """Forget the compiled index of ``currency`` (all currencies when None)."""
+        with self._lock:
+            if currency is None:
+                self._indexes.clear()
+            else:
+                self._indexes.pop(currency, None)
+
+    def index(self, currency: str) -> PriceIndex:
+        """The compiled index of every stored list in ``currency`` (cached)."""
+        with self._lock:
+            cached = self._indexes.get(currency)
+        if cached is not None:
+            return cached
+        with self._uow() as uow:
+            built = uow.price_lists.load_index(currency=currency)
+        with self._lock:
+            self._indexes[currency] = built
+        return built
+
+    # -- buyers -----------------------------------------------------------------------
+    def context_for(
+        self,
+        actor: Actor,
+        *,
+        currency: str,
+        business_unit_id: str | None = None,
+        channel: str | None = None,
+        customer_groups: Sequence[str] = (),
+    ) -> PriceContext:
+        """The actor's pricing context now: company, the business unit (default the
+        user's first) with its ancestors, the company's country.
+
+        The unit must be one of the user's units or below one of them.
+        """
+        bu = (
+            None
+            if business_unit_id is None
+            else as_id(BusinessUnitId, business_unit_id, path="business_unit_id")
+        )
+
+        def build(cmd: Command) -> PriceContext:
+            company = cmd.uow.companies.get(cmd.actor.company_id)
+            units = cmd.access.units
+            user = cmd.access.user
+            own = list(user.business_unit_ids) if user is not None else []
+            chosen = bu if bu is not None else (own[0] if own else None)
+            path: set[str] = set()
+            if chosen is not None:
+                allowed: set[str] = {chosen, *ancestors(units, chosen)}
+                if user is not None and not (set(own) & allowed):
+                    raise ValidationError(
+                        f"business unit {chosen!r} is not one of the user's units or below them",
+                        path="business_unit_id",
+                        value=chosen,
+                    )
+                path = allowed
+            return PriceContext(
+                company_id=company.id,
+                currency=currency,
+                at=cmd.at,
+                business_unit_ids=path,
+                customer_groups=customer_groups,
+                channel=channel,
+                country=company.country,
+            )
+
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="price.context",
+            target="prices",
+            body=build,
+        )
+
+    def quote(
+        self,
+        actor: Actor,
+        item: PriceItem,
+        quantity: Decimal | int | str,
+        *,
+        currency: str,
+        business_unit_id: str | None = None,
+        channel: str | None = None,
+        customer_groups: Sequence[str] = (),
+        policy: PricePolicy = PricePolicy.MOST_SPECIFIC,
+        rounding: RoundingPolicy = DEFAULT_ROUNDING,
+    ) -> PriceQuote:
+        """The actor's price for ``quantity`` of ``item``, with its explanation
+        (:func:`for_buyer`: lists meant for other buyers are left out of it)."""
+        context = self.context_for(
+            actor,
+            currency=currency,
+            business_unit_id=business_unit_id,
+            channel=channel,
+            customer_groups=customer_groups,
+        )
+        try:
+            quote = resolve_price(
+                context,
+                item,
+                quantity,
+                lists=self.index(currency),
+                policy=policy,
+                rounding=rounding,
+            )
+        except NoPriceError as e:
+            full = e.explanation
+            assert isinstance(full, PriceExplanation)
+            raise NoPriceError(item.sku, for_buyer(full)) from None
+        return attrs.evolve(quote, explanation=for_buyer(quote.explanation))
