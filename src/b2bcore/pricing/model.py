@@ -410,9 +410,9 @@ class Formula:
     max_margin: Decimal | None = attrs.field(default=None, converter=_opt_dec_max_margin)
 
     def __attrs_post_init__(self) -> None:
-        if (self.base is BaseKind.PRICE_LIST) != (self.base_list_id is not None):
+        if self.base is not BaseKind.PRICE_LIST and self.base_list_id is not None:
             raise ValidationError(
-                "base_list_id is needed exactly when base is price_list", path="base_list_id"
+                "base_list_id only goes with base price_list", path="base_list_id"
             )
         if self.percent <= -100:
             raise ValidationError("a discount of 100% or more leaves no price", path="percent")
@@ -579,6 +579,17 @@ class PriceList(Aggregate):
         if self.base_list_id == self.id:
             raise ValidationError("a list cannot derive from itself", path="base_list_id")
         for i, rule in enumerate(self.rules):
+            for formula, where in _formulas(rule):
+                if (
+                    formula.base is BaseKind.PRICE_LIST
+                    and formula.base_list_id is None
+                    and self.base_list_id is None
+                ):
+                    raise ValidationError(
+                        "a formula based on a price list needs base_list_id, on the formula "
+                        "or on the list",
+                        path=f"rules[{i}].{where}.base_list_id",
+                    )
             for money, where in _money_fields(rule):
                 if money.currency != self.currency:
                     raise ValidationError(
@@ -590,6 +601,14 @@ class PriceList(Aggregate):
     def active_at(self, at: datetime) -> bool:
         """Whether the list's window contains ``at``."""
         return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+
+
+def _formulas(rule: PriceRule) -> Iterable[tuple[Formula, str]]:
+    if rule.formula is not None:
+        yield rule.formula, "formula"
+    for i, tier in enumerate(rule.tiers):
+        if tier.formula is not None:
+            yield tier.formula, f"tiers[{i}].formula"
 
 
 def _money_fields(rule: PriceRule) -> Iterable[tuple[Money, str]]:

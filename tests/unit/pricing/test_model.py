@@ -377,13 +377,30 @@ def test_formula_converts_numbers() -> None:
     assert (f.percent, f.min_margin, f.max_margin) == (Decimal(25), Decimal(10), Decimal(40))
 
 
-def test_formula_on_another_list_needs_its_id() -> None:
+def test_formula_on_another_list_needs_its_id_on_the_formula_or_the_list() -> None:
     f = Formula(base=BaseKind.PRICE_LIST, base_list_id=PriceListId("list-prices"), percent=-5)
     assert f.base_list_id == "list-prices"
-    with pytest.raises(ValidationError, match="needed exactly when base is price_list") as exc:
-        Formula(base=BaseKind.PRICE_LIST)
-    assert exc.value.path == "base_list_id"
-    with pytest.raises(ValidationError, match="needed exactly when base is price_list") as exc:
+    inherits = Formula(base=BaseKind.PRICE_LIST, percent=-5)  # falls back to the list's
+    rule = PriceRule(id="r", target=RuleTarget.all(), formula=inherits)
+    derived = PriceList(
+        id=PriceListId("derived"),
+        name="Derived",
+        currency="EUR",
+        valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+        base_list_id=PriceListId("list-prices"),
+        rules=[rule],
+    )
+    assert derived.rules[0].formula == inherits
+    with pytest.raises(ValidationError, match="needs base_list_id") as exc:
+        PriceList(
+            id=PriceListId("orphan"),
+            name="Orphan",
+            currency="EUR",
+            valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+            rules=[rule],
+        )
+    assert exc.value.path == "rules[0].formula.base_list_id"
+    with pytest.raises(ValidationError, match="only goes with base price_list") as exc:
         Formula(base=BaseKind.COST, base_list_id=PriceListId("list-prices"))
     assert exc.value.path == "base_list_id"
 
