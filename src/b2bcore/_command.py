@@ -111,6 +111,31 @@ def _audit_alone(
         uow.commit()
 
 
+def _deny(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    at: datetime,
+    action: str,
+    target: str,
+    permission: str,
+    code: str,
+    reason: str,
+) -> PermissionDeniedError:
+    """Audit a denial in ``uow``, commit it, and return the error to raise."""
+    uow.audit.append(
+        _entry(actor, at=at, action=action, target=target, outcome=Outcome.DENIED, detail=reason)
+    )
+    uow.commit()
+    asked = f" ({permission})" if permission else ""
+    return PermissionDeniedError(
+        f"{actor.acted_by} may not {action}{asked}: {reason}",
+        permission=permission,
+        actor=actor.acted_by,
+        decision_code=code,
+    )
+
+
 def execute(
     unit_of_work: Callable[[], UnitOfWork],
     clock: Clock,
@@ -133,22 +158,15 @@ def execute(
         res = resource(uow) if callable(resource) else resource
         decision = authorize(actor, permission, access=access, resource=res, amount=amount, at=at)
         if not decision.allowed:
-            uow.audit.append(
-                _entry(
-                    actor,
-                    at=at,
-                    action=action,
-                    target=target,
-                    outcome=Outcome.DENIED,
-                    detail=decision.reason,
-                )
-            )
-            uow.commit()
-            raise PermissionDeniedError(
-                f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
+            raise _deny(
+                uow,
+                actor,
+                at=at,
+                action=action,
+                target=target,
                 permission=permission.value,
-                actor=actor.acted_by,
-                decision_code=decision.code,
+                code=decision.code,
+                reason=decision.reason,
             )
         try:
             result = body(Command(uow, actor, access, decision, at))
@@ -197,23 +215,16 @@ def query(
         decision = authorize(actor, permission, access=access, resource=res, at=at)
         if decision.allowed:
             return body(Command(uow, actor, access, decision, at))
-        uow.audit.append(
-            _entry(
-                actor,
-                at=at,
-                action=action,
-                target=target,
-                outcome=Outcome.DENIED,
-                detail=decision.reason,
-            )
+        raise _deny(
+            uow,
+            actor,
+            at=at,
+            action=action,
+            target=target,
+            permission=permission.value,
+            code=decision.code,
+            reason=decision.reason,
         )
-        uow.commit()
-    raise PermissionDeniedError(
-        f"{actor.acted_by} may not {action} ({permission.value}): {decision.reason}",
-        permission=permission.value,
-        actor=actor.acted_by,
-        decision_code=decision.code,
-    )
 
 
 def member_query(
@@ -241,20 +252,13 @@ def member_query(
                 reason="members may read this",
             )
             return body(Command(uow, actor, access, decision, at))
-        uow.audit.append(
-            _entry(
-                actor,
-                at=at,
-                action=action,
-                target=target,
-                outcome=Outcome.DENIED,
-                detail=failure[1],
-            )
+        raise _deny(
+            uow,
+            actor,
+            at=at,
+            action=action,
+            target=target,
+            permission="",
+            code=failure[0],
+            reason=failure[1],
         )
-        uow.commit()
-    raise PermissionDeniedError(
-        f"{actor.acted_by} may not {action}: {failure[1]}",
-        permission="",
-        actor=actor.acted_by,
-        decision_code=failure[0],
-    )
