@@ -5,14 +5,27 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final
 
 import attrs
 
+from b2bcore.clock import to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.ids import check_id
 
-__all__ = ["email", "enum_member", "identifier", "optional_identifier", "text", "unique_ids"]
+__all__ = [
+    "email",
+    "enum_member",
+    "identifier",
+    "optional_identifier",
+    "optional_utc_valid_from",
+    "optional_utc_valid_until",
+    "text",
+    "unique_ids",
+    "utc_valid_from",
+    "window_end_after_start",
+]
 
 _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -75,3 +88,32 @@ def enum_member(kind: type[enum.Enum]) -> Callable[[object, attrs.Attribute[Any]
             )
 
     return check
+
+
+# -- validity windows, shared by every model with valid_from / valid_until ----------------
+
+
+def utc_valid_from(value: datetime) -> datetime:
+    """Converter: an aware ``valid_from``, stored in UTC."""
+    return to_utc(value, path="valid_from")
+
+
+def optional_utc_valid_from(value: object) -> datetime | None:
+    """Converter: ``None`` or an aware ``valid_from`` in UTC."""
+    return None if value is None else to_utc(value, path="valid_from")
+
+
+def optional_utc_valid_until(value: object) -> datetime | None:
+    """Converter: ``None`` (open-ended) or an aware ``valid_until`` in UTC."""
+    return None if value is None else to_utc(value, path="valid_until")
+
+
+def window_end_after_start(instance: Any, _attribute: object, value: datetime | None) -> None:
+    """Validator for ``valid_until``: after ``valid_from`` (windows are half-open)."""
+    start = instance.valid_from
+    if value is not None and start is not None and value <= start:
+        raise ValidationError(
+            "valid_until must be after valid_from (the window is half-open)",
+            path="valid_until",
+            value=value,
+        )

@@ -24,8 +24,11 @@ from b2bcore._validate import (
     enum_member,
     identifier,
     optional_identifier,
+    optional_utc_valid_until,
     text,
     unique_ids,
+    utc_valid_from,
+    window_end_after_start,
 )
 from b2bcore.clock import require_aware, to_utc
 from b2bcore.errors import ValidationError
@@ -304,23 +307,6 @@ def predefined_roles(company_id: str) -> list[Role]:
     ]
 
 
-def _grant_window(instance: RoleGrant, _attribute: object, value: datetime | None) -> None:
-    if value is not None and value <= instance.valid_from:
-        raise ValidationError(
-            "valid_until must be after valid_from (the window is half-open)",
-            path="valid_until",
-            value=value,
-        )
-
-
-def _opt_utc(value: object) -> datetime | None:
-    return None if value is None else to_utc(value, path="valid_until")
-
-
-def _utc_valid_from(value: datetime) -> datetime:
-    return to_utc(value, path="valid_from")
-
-
 def _utc_started_at(value: datetime) -> datetime:
     return to_utc(value, path="started_at")
 
@@ -339,9 +325,9 @@ class RoleGrant:
     valid in the half-open window ``[valid_from, valid_until)``."""
 
     role_id: RoleId = attrs.field(validator=identifier)
-    valid_from: datetime = attrs.field(converter=_utc_valid_from)
+    valid_from: datetime = attrs.field(converter=utc_valid_from)
     valid_until: datetime | None = attrs.field(
-        default=None, converter=_opt_utc, validator=_grant_window
+        default=None, converter=optional_utc_valid_until, validator=window_end_after_start
     )
     business_unit_id: BusinessUnitId | None = attrs.field(
         default=None, validator=optional_identifier

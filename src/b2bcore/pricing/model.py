@@ -24,7 +24,16 @@ from typing import Any
 
 import attrs
 
-from b2bcore._validate import enum_member, identifier, optional_identifier, text
+from b2bcore._validate import (
+    enum_member,
+    identifier,
+    optional_identifier,
+    optional_utc_valid_from,
+    optional_utc_valid_until,
+    text,
+    utc_valid_from,
+    window_end_after_start,
+)
 from b2bcore.clock import to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.events import Aggregate, DomainEvent, register_event
@@ -104,28 +113,6 @@ def _opt_dec_maximum(value: object) -> Decimal | None:
 
 def _dec_increment(value: object) -> Decimal:
     return to_decimal(value, path="increment")
-
-
-def _utc_from(value: datetime) -> datetime:
-    return to_utc(value, path="valid_from")
-
-
-def _opt_utc_until(value: object) -> datetime | None:
-    return None if value is None else to_utc(value, path="valid_until")
-
-
-def _check_window(instance: Any, _attribute: object, value: datetime | None) -> None:
-    start = instance.valid_from
-    if value is not None and start is not None and value <= start:
-        raise ValidationError(
-            "valid_until must be after valid_from (the window is half-open)",
-            path="valid_until",
-            value=value,
-        )
-
-
-def _opt_utc_from(value: object) -> datetime | None:
-    return None if value is None else to_utc(value, path="valid_from")
 
 
 # --- scope and context -----------------------------------------------------------------
@@ -505,9 +492,9 @@ class PriceRule:
     formula: Formula | None = None
     tiers: tuple[PriceTier, ...] = attrs.field(factory=tuple, converter=_tiers)
     tier_basis: TierBasis = attrs.field(default=TierBasis.SKU, validator=enum_member(TierBasis))
-    valid_from: datetime | None = attrs.field(default=None, converter=_opt_utc_from)
+    valid_from: datetime | None = attrs.field(default=None, converter=optional_utc_valid_from)
     valid_until: datetime | None = attrs.field(
-        default=None, converter=_opt_utc_until, validator=_check_window
+        default=None, converter=optional_utc_valid_until, validator=window_end_after_start
     )
     min_quantity: Decimal = attrs.field(default=Decimal(1), converter=_min_qty)
 
@@ -564,10 +551,10 @@ class PriceList(Aggregate):
     id: PriceListId = attrs.field(validator=identifier)
     name: str = attrs.field(validator=text())
     currency: str = attrs.field(validator=_currency)
-    valid_from: datetime = attrs.field(converter=_utc_from)
+    valid_from: datetime = attrs.field(converter=utc_valid_from)
     scope: PriceScope = attrs.field(factory=PriceScope, converter=_scope)
     valid_until: datetime | None = attrs.field(
-        default=None, converter=_opt_utc_until, validator=_check_window
+        default=None, converter=optional_utc_valid_until, validator=window_end_after_start
     )
     priority: int = 0
     base_list_id: PriceListId | None = attrs.field(default=None, validator=optional_identifier)
