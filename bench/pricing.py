@@ -4,8 +4,9 @@
 N in 10k, 100k and 1M. For each N, in the same process:
 
 * ``resolve_us``: microseconds per line for :func:`b2bcore.pricing.resolve_price`
-  with a prebuilt :class:`~b2bcore.pricing.PriceIndex` (full explanation included,
-  as every caller gets it);
+  with a prebuilt :class:`~b2bcore.pricing.PriceIndex`; the explanation is built on
+  first read, so ``resolve_us_explained`` also times reading it on every line (what a
+  caller that shows every explanation pays);
 * ``floor_us``: the floor for the same lines: a dict lookup of the SKU's price, a
   Decimal multiply by the quantity and a quantize to cents;
 * at N = 10k only, ``brute_force_us``: the same engine with an index that scans
@@ -327,6 +328,15 @@ def time_resolve(index: PriceIndex, lines: Sequence[_Line]) -> None:
             pass
 
 
+def time_resolve_explained(index: PriceIndex, lines: Sequence[_Line]) -> None:
+    """Like :func:`time_resolve`, and read every quote's explanation (built lazily)."""
+    for context, item, quantity in lines:
+        try:  # noqa: SIM105 - a try costs nothing here; contextlib.suppress would be timed
+            _ = resolve_price(context, item, quantity, lists=index).explanation.candidates
+        except NoPriceError:
+            pass
+
+
 def time_floor(prices: dict[str, Decimal], lines: Sequence[_Line]) -> None:
     """The floor, timed the same way: look up, multiply, quantize, per line."""
     for _context, item, quantity in lines:
@@ -382,6 +392,7 @@ def measure_one(n_rules: int, *, n_lines: int, repeat: int, brute: int) -> dict[
     del quotes
     resolve_us = best_us(lambda: time_resolve(index, lines), n_lines, repeat)
     keeping_us = best_us(lambda: price_lines(index, lines), n_lines, repeat)
+    explained_us = best_us(lambda: time_resolve_explained(index, lines), n_lines, repeat)
     floor_us = best_us(lambda: time_floor(prices, lines), n_lines, repeat)
     gc.freeze()
     resolve_frozen_us = best_us(lambda: time_resolve(index, lines), n_lines, repeat)
@@ -396,6 +407,7 @@ def measure_one(n_rules: int, *, n_lines: int, repeat: int, brute: int) -> dict[
         "resolve_vs_floor": round(resolve_us / floor_us, 1),
         "resolve_us_gc_frozen": round(resolve_frozen_us, 2),
         "resolve_us_keeping_quotes": round(keeping_us, 2),
+        "resolve_us_explained": round(explained_us, 2),
         "build_lists_s": round(build_lists_s, 2),
         "build_index_s": round(build_index_s, 2),
         "lists_and_index_mib": None
@@ -463,7 +475,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
             "prices, 30% formulas (some derived from another list), 10% tiers",
             "contexts": f"{len(COMPANIES)} buyers with random units, groups, channel, country",
             "resolve": "resolve_price(context, item, quantity, lists=prebuilt PriceIndex), "
-            "explanation included, quotes dropped after each line, GC on (resolve_us); "
+            "explanation built lazily and not read, quotes dropped after each line, GC on "
+            "(resolve_us); reading every explanation too (resolve_us_explained); "
             "the same after gc.freeze() (resolve_us_gc_frozen); keeping all 10k quotes "
             "alive (resolve_us_keeping_quotes: their explanations make the GC work)",
             "floor": "prices[item.sku] * quantity, quantize(0.01, ROUND_HALF_UP), same lines",

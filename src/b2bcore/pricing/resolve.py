@@ -49,6 +49,8 @@ from b2bcore.money import (
     RoundingMode,
     RoundingPolicy,
     RoundingStage,
+    _money,
+    minor_units,
     to_decimal,
 )
 from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
@@ -277,44 +279,190 @@ def _check_steps(rule: QuantityRule, q: Decimal) -> Decimal:
 _Entry = tuple[PriceList, PriceRule]
 
 
+class _ListHead:
+    """What an explanation needs of a price list. Quotes keep these (not the list
+    with all its rules) until their explanation is read."""
+
+    __slots__ = ("base_list_id", "currency", "id", "scope")
+
+    def __init__(self, pl: PriceList) -> None:
+        self.id = pl.id
+        self.scope = pl.scope
+        self.currency = pl.currency
+        self.base_list_id = pl.base_list_id
+
+
+#: A (list, rule) pair compiled for the hot path by :func:`_compile`: (list, its
+#: head, rule, rule id, list position, ranking key prefix at depth 0, whether the
+#: rule has its own window, its minimum quantity, its fixed price if it has one and
+#: no tiers).
+_Compiled = tuple[
+    PriceList,
+    _ListHead,
+    PriceRule,
+    str,
+    int,
+    tuple[object, ...],
+    bool,
+    Decimal,
+    Decimal | None,
+]
+#: The groups of compiled entries that match an item, each with its match depth.
+_Groups = list[tuple[Sequence[_Compiled], int]]
+#: Per context and list position: the list's verdict ("" = it applies, else why
+#: not; None = not judged yet), scoped and unscoped (for derived prices).
+_Verdicts = tuple[list[str | None], list[str | None]]
+
+#: How many contexts an index remembers list verdicts for before it starts afresh.
+_CONTEXT_CACHE_SIZE: Final = 256
+
+
 class PriceIndex:
     """Price lists compiled for lookup: rules by target, so resolving a SKU looks at
     the rules for that SKU, its product, its categories and "all" — never the rest.
 
-    Build it once per publication of price lists and reuse it for every line.
+    Build it once per publication of price lists and reuse it for every line. The
+    index is a snapshot: it precomputes each rule's place in the precedence order
+    and remembers, per context, which lists apply, so a price list changed after
+    the index was built needs a new index.
     """
 
     def __init__(self, lists: Iterable[PriceList]) -> None:
         self.lists: dict[str, PriceList] = {}
-        self._by_target: dict[tuple[TargetKind, str | None], list[_Entry]] = {}
+        self._positions: dict[int, int] = {}  # id(list) -> position
+        self._heads: list[_ListHead] = []  # by position
+        self._contexts: dict[PriceContext, _Verdicts] = {}
+        # A subclass that overrides entries_for (a brute-force oracle, say) is asked
+        # for every lookup; the plain index uses its own tables directly.
+        self._direct = type(self).entries_for is PriceIndex.entries_for
         if isinstance(lists, (str, bytes)) or not isinstance(lists, Iterable):
             raise ValidationError("give an iterable of PriceList", path="lists", value=lists)
+        # First the (list, rule) pairs per target, flat [list, rule, list, rule, ...];
+        # then each target's entries compiled together, so that they lie side by
+        # side in memory (a line reads all of them).
+        pairs: dict[TargetKind, dict[str | None, list[PriceList | PriceRule]]] = {
+            kind: {} for kind in TargetKind
+        }
         for pl in lists:
             if not isinstance(pl, PriceList):
                 raise ValidationError("must be a PriceList", path="lists", value=pl)
             if pl.id in self.lists:
                 raise ValidationError(f"price list {pl.id!r} is given twice", path="lists")
             self.lists[pl.id] = pl
+            self._positions[id(pl)] = len(self._positions)
+            self._heads.append(_ListHead(pl))
             for rule in pl.rules:
-                key = (rule.target.kind, rule.target.value)
-                self._by_target.setdefault(key, []).append((pl, rule))
+                found = pairs[rule.target.kind].setdefault(rule.target.value, [])
+                found.append(pl)
+                found.append(rule)
+        prefixes: dict[tuple[object, ...], tuple[object, ...]] = {}
+        tables: dict[TargetKind, dict[str, tuple[_Compiled, ...]]] = {}
+        for kind, by_value in pairs.items():
+            table = tables[kind] = {}
+            while by_value:
+                value, flat = by_value.popitem()
+                table[value or ""] = tuple(
+                    self._compile(flat[i], flat[i + 1], prefixes)  # type: ignore[arg-type]
+                    for i in range(0, len(flat), 2)
+                )
+        self._by_sku = tables[TargetKind.SKU]
+        self._by_product = tables[TargetKind.PRODUCT]
+        self._by_category = tables[TargetKind.CATEGORY]
+        self._for_all = tables[TargetKind.ALL].get("", ())
 
     def entries_for(self, item: PriceItem, *, only_list: str | None = None) -> list[_Entry]:
         """Every (list, rule) whose target matches ``item``."""
-        keys: list[tuple[TargetKind, str | None]] = [(TargetKind.SKU, item.sku)]
+        return [(c[0], c[2]) for group, _depth in self._groups(item, only_list) for c in group]
+
+    def _groups(self, item: PriceItem, only_list: str | None) -> _Groups:
+        """The compiled entries matching ``item`` — SKU, product, categories (root
+        first), all — each group with its match depth (categories: 1 + position)."""
+        if not self._direct:
+            return self._asked_groups(item, only_list)
+        groups: _Groups = []
+        found = self._by_sku.get(item.sku)
+        if found:
+            groups.append((found, 0))
         if item.product_id is not None:
-            keys.append((TargetKind.PRODUCT, item.product_id))
-        keys.extend((TargetKind.CATEGORY, c) for c in item.category_path)
-        keys.append((TargetKind.ALL, None))
-        found: list[_Entry] = []
-        for key in keys:
-            entries = self._by_target.get(key)
-            if entries:
-                if only_list is None:
-                    found.extend(entries)
-                else:
-                    found.extend(e for e in entries if e[0].id == only_list)
-        return found
+            found = self._by_product.get(item.product_id)
+            if found:
+                groups.append((found, 0))
+        if self._by_category:
+            for depth, category in enumerate(item.category_path, 1):
+                found = self._by_category.get(category)
+                if found:
+                    groups.append((found, depth))
+        if self._for_all:
+            groups.append((self._for_all, 0))
+        if only_list is not None:
+            groups = [([c for c in g if c[0].id == only_list], d) for g, d in groups]
+        return groups
+
+    def _asked_groups(self, item: PriceItem, only_list: str | None) -> _Groups:
+        """``_groups`` of an index whose ``entries_for`` is overridden: ask it."""
+        groups: _Groups = []
+        prefixes: dict[tuple[object, ...], tuple[object, ...]] = {}
+        for pl, rule in self.entries_for(item, only_list=only_list):
+            depth = rule.target.match_depth(item)
+            if depth is None:
+                continue
+            groups.append(([self._compile(pl, rule, prefixes)], depth))
+        return groups
+
+    def _compile(
+        self,
+        pl: PriceList,
+        rule: PriceRule,
+        prefixes: dict[tuple[object, ...], tuple[object, ...]],
+    ) -> _Compiled:
+        """What the hot path needs of (list, rule), computed once: see
+        :func:`_compile`. A list the index does not hold (one that an overridden
+        ``entries_for`` returns) gets the spare position, which is never cached."""
+        position = self._positions.get(id(pl), -1)
+        if position < 0 or self.lists.get(pl.id) is not pl:
+            return _compile(pl, _ListHead(pl), rule, len(self._positions), prefixes)
+        return _compile(pl, self._heads[position], rule, position, prefixes)
+
+    def _verdicts(self, context: PriceContext) -> _Verdicts:
+        """Which lists apply to ``context``, filled in as lists are met (the index
+        and its lists do not change, so a verdict holds as long as the index)."""
+        verdicts = self._contexts.get(context)
+        if verdicts is None:
+            if len(self._contexts) >= _CONTEXT_CACHE_SIZE:
+                self._contexts.clear()
+            size = len(self._positions) + 1  # and a spare slot, see _compile
+            verdicts = self._contexts[context] = ([None] * size, [None] * size)
+        return verdicts
+
+
+def _compile(
+    pl: PriceList,
+    head: _ListHead,
+    rule: PriceRule,
+    position: int,
+    prefixes: dict[tuple[object, ...], tuple[object, ...]],
+) -> _Compiled:
+    """What the hot path needs of (list, rule), computed once.
+
+    The ranking key is ``(prefix, rule id)`` where the prefix holds buyer
+    specificity, target specificity, category depth (0 here), priority, start and
+    list id — shared by all the rules of a list that have the same kind and start,
+    so a million rules do not mean a million prefixes (nor a million keys: the key
+    is made only for a rule that applies).
+    """
+    start = max(pl.valid_from, rule.valid_from) if rule.valid_from else pl.valid_from
+    prefix: tuple[object, ...] = (
+        -pl.scope.specificity,
+        -_TARGET_RANK[rule.target.kind],
+        0,
+        -pl.priority,
+        -start.timestamp(),
+        pl.id,
+    )
+    prefix = prefixes.setdefault(prefix, prefix)
+    fixed = rule.price.amount if rule.price is not None and not rule.tiers else None
+    windowed = rule.valid_from is not None or rule.valid_until is not None
+    return (pl, head, rule, rule.id, position, prefix, windowed, rule.min_quantity, fixed)
 
 
 def _as_index(lists: Sequence[PriceList] | PriceIndex) -> PriceIndex:
@@ -361,6 +509,14 @@ class _BaseMissingError(Exception):
         self.reason = reason
 
 
+def _base_label(formula: Formula, owner: PriceList | _ListHead) -> str:
+    if formula.base is BaseKind.LIST_PRICE:
+        return "list price"
+    if formula.base is BaseKind.COST:
+        return "cost"
+    return f"list {formula.base_list_id or owner.base_list_id}"
+
+
 def _base(
     formula: Formula,
     *,
@@ -370,11 +526,11 @@ def _base(
     quantity: Decimal,
     index: PriceIndex,
     visiting: frozenset[str],
-) -> tuple[Decimal, str]:
+) -> Decimal:
     if formula.base is BaseKind.LIST_PRICE:
-        base_money, label = item.list_price, "list price"
+        base_money = item.list_price
     elif formula.base is BaseKind.COST:
-        base_money, label = item.cost, "cost"
+        base_money = item.cost
     else:
         list_id = formula.base_list_id or owner.base_list_id
         if list_id is None or list_id not in index.lists:
@@ -386,64 +542,66 @@ def _base(
         base_money = _resolve_in(
             context, item, quantity, index, only_list=list_id, visiting=visiting | {owner.id}
         )
-        label = f"list {list_id}"
     if base_money is None:
-        raise _BaseMissingError(f"the item has no {label}")
+        raise _BaseMissingError(f"the item has no {_base_label(formula, owner)}")
     if base_money.currency != owner.currency:
         raise _BaseMissingError(
-            f"the {label} is in {base_money.currency}, the list in {owner.currency}"
+            f"the {_base_label(formula, owner)} is in {base_money.currency}, "
+            f"the list in {owner.currency}"
         )
-    return base_money.amount, label
+    return base_money.amount
 
 
-def _apply(formula: Formula, base: Decimal, label: str) -> tuple[Decimal, list[FormulaStep]]:
-    """Percent, rounding, surcharge and margin clamp, each step recorded exactly."""
-    steps = [FormulaStep(label, base)]
+def _apply(formula: Formula, base: Decimal, steps: list[FormulaStep] | None) -> Decimal:
+    """Percent, rounding, surcharge and margin clamp; each step is recorded exactly
+    in ``steps`` (None: just compute — the explanation recomputes them on demand).
+
+    Every operation runs in :data:`~b2bcore.money.CALCULATION_CONTEXT`, never the
+    thread's context.
+    """
+    ctx = CALCULATION_CONTEXT
     value = base
-    with decimal.localcontext(CALCULATION_CONTEXT):
-        if formula.percent:
-            value = value * (1 + formula.percent / 100)
+    if formula.percent:
+        value = ctx.multiply(value, ctx.add(1, ctx.divide(formula.percent, 100)))
+        if steps is not None:
             steps.append(FormulaStep("percent", value, f"{formula.percent}"))
-        if formula.rounding is not None:
-            value = _round_step_in_context(value, formula.rounding)
+    if formula.rounding is not None:
+        value = _round_step(value, formula.rounding)
+        if steps is not None:
             r = formula.rounding
             how = f"to multiple {r.multiple}" if r.multiple is not None else f"to ending {r.ending}"
             steps.append(FormulaStep("rounding", value, how))
-        if formula.surcharge is not None:
-            value = value + formula.surcharge.amount
+    if formula.surcharge is not None:
+        value = ctx.add(value, formula.surcharge.amount)
+        if steps is not None:
             steps.append(FormulaStep("surcharge", value, f"{formula.surcharge.amount:+}"))
-        if formula.min_margin is not None and value < base * (1 + formula.min_margin / 100):
-            value = base * (1 + formula.min_margin / 100)
-            steps.append(FormulaStep("min margin", value, f"{formula.min_margin}%"))
-        if formula.max_margin is not None and value > base * (1 + formula.max_margin / 100):
-            value = base * (1 + formula.max_margin / 100)
-            steps.append(FormulaStep("max margin", value, f"{formula.max_margin}%"))
+    if formula.min_margin is not None or formula.max_margin is not None:
+        value = _clamp(formula, base, value, steps)
     if value < 0:
         value = Decimal(0)
-        steps.append(FormulaStep("never negative", value))
-    return value, steps
+        if steps is not None:
+            steps.append(FormulaStep("never negative", value))
+    return value
 
 
-def _evaluate(
-    formula: Formula,
-    *,
-    owner: PriceList,
-    item: PriceItem,
-    context: PriceContext,
-    quantity: Decimal,
-    index: PriceIndex,
-    visiting: frozenset[str],
-) -> tuple[Decimal, list[FormulaStep]]:
-    base, label = _base(
-        formula,
-        owner=owner,
-        item=item,
-        context=context,
-        quantity=quantity,
-        index=index,
-        visiting=visiting,
-    )
-    return _apply(formula, base, label)
+def _clamp(
+    formula: Formula, base: Decimal, value: Decimal, steps: list[FormulaStep] | None
+) -> Decimal:
+    """The margin clamp of :func:`_apply`."""
+    ctx = CALCULATION_CONTEXT
+    if formula.min_margin is not None:
+        least = ctx.multiply(base, ctx.add(1, ctx.divide(formula.min_margin, 100)))
+        if value < least:
+            value = least
+            if steps is not None:
+                steps.append(FormulaStep("min margin", value, f"{formula.min_margin}%"))
+    if formula.max_margin is not None:
+        most = ctx.multiply(base, ctx.add(1, ctx.divide(formula.max_margin, 100)))
+        if value > most:
+            value = most
+            if steps is not None:
+                steps.append(FormulaStep("max margin", value, f"{formula.max_margin}%"))
+    return value
 
 
 def _price_rule(
@@ -456,16 +614,16 @@ def _price_rule(
     tier_quantity: Decimal,
     index: PriceIndex,
     visiting: frozenset[str],
-) -> tuple[Decimal, list[FormulaStep], PriceTier | None]:
-    tier = rule.tier_for(tier_quantity)
+) -> tuple[Decimal, PriceTier | None, Decimal | None]:
+    """The exact unit price of ``rule``, the tier that gave it and the formula's base
+    (None for a fixed price): what :func:`_steps` needs to show the computation."""
+    tier = rule.tier_for(tier_quantity) if rule.tiers else None
     price = tier.price if tier is not None else rule.price
-    formula = tier.formula if tier is not None else rule.formula
-    # "tier from 50 -> ..." names the tier that applied before its computation.
-    head = [] if tier is None else [FormulaStep("tier from", tier.min_quantity)]
     if price is not None:
-        return price.amount, [*head, FormulaStep("fixed price", price.amount)], tier
+        return price.amount, tier, None
+    formula = tier.formula if tier is not None else rule.formula
     assert formula is not None
-    value, steps = _evaluate(
+    base = _base(
         formula,
         owner=owner,
         item=item,
@@ -474,7 +632,24 @@ def _price_rule(
         index=index,
         visiting=visiting,
     )
-    return value, [*head, *steps], tier
+    return _apply(formula, base, None), tier, base
+
+
+def _steps(
+    owner: _ListHead, rule: PriceRule, tier: PriceTier | None, base: Decimal | None
+) -> tuple[FormulaStep, ...]:
+    """The computation of a price found by :func:`_price_rule`, step by step."""
+    # "tier from 50 -> ..." names the tier that applied before its computation.
+    head = [] if tier is None else [FormulaStep("tier from", tier.min_quantity)]
+    price = tier.price if tier is not None else rule.price
+    if price is not None:
+        return (*head, FormulaStep("fixed price", price.amount))
+    formula = tier.formula if tier is not None else rule.formula
+    assert formula is not None
+    assert base is not None
+    steps = [*head, FormulaStep(_base_label(formula, owner), base)]
+    _apply(formula, base, steps)
+    return tuple(steps)
 
 
 # --- selection -------------------------------------------------------------------------
@@ -488,7 +663,7 @@ def _scope_text(scope: PriceScope) -> str:
 
 
 def _list_reason(pl: PriceList, context: PriceContext, *, scoped: bool) -> str | None:
-    """Why no rule of ``pl`` applies to ``context`` (checked once per list and call)."""
+    """Why no rule of ``pl`` applies to ``context`` (checked once per list and context)."""
     if pl.currency != context.currency:
         return f"list is in {pl.currency}"
     if not pl.active_at(context.at):
@@ -498,34 +673,55 @@ def _list_reason(pl: PriceList, context: PriceContext, *, scoped: bool) -> str |
     return None
 
 
-def _key(pl: PriceList, rule: PriceRule, depth: int) -> tuple[object, ...]:
-    start = max(pl.valid_from, rule.valid_from) if rule.valid_from else pl.valid_from
-    return (
-        -pl.scope.specificity,
-        -_TARGET_RANK[rule.target.kind],
-        -depth,
-        -pl.priority,
-        -start.timestamp(),
-        pl.id,
-        rule.id,
-    )
+_Key = tuple[tuple[object, ...], str]
 
 
-def _lost_on(key: tuple[object, ...], winner: tuple[object, ...]) -> str:
-    for name, a, b in zip(_STEPS, key, winner, strict=True):
+def _flat(key: _Key) -> tuple[object, ...]:
+    """The ranking key as the seven steps of :data:`_STEPS`."""
+    return (*key[0], key[1])
+
+
+def _lost_on(key: _Key, winner: _Key) -> str:
+    for name, a, b in zip(_STEPS, _flat(key), _flat(winner), strict=True):
         if a != b:
             return name
     return "rule id"
 
 
-@attrs.frozen
-class _Applicable:
-    pl: PriceList
-    rule: PriceRule
-    key: tuple[object, ...]
-    value: Decimal
-    steps: tuple[FormulaStep, ...]
-    tier: PriceTier | None
+#: An applicable candidate: (ranking key, exact unit price, list, rule, tier, base).
+_Hit = tuple[_Key, Decimal, _ListHead, PriceRule, PriceTier | None, Decimal | None]
+#: A rejected candidate: (list, rule, reason); ``_BELOW_MINIMUM`` is spelled out
+#: only when the explanation is read. They are kept flat, three items a candidate
+#: (see :func:`_misses`): fewer objects for the garbage collector to walk.
+_Miss = tuple[_ListHead, PriceRule, str]
+_Misses = list[_ListHead | PriceRule | str]
+
+
+def _misses(flat: _Misses) -> list[_Miss]:
+    """The rejected candidates of a flat list, as triples."""
+    it = iter(flat)
+    return list(zip(it, it, it, strict=True))  # type: ignore[arg-type]
+
+
+_RULE_WINDOW: Final = "rule is not valid at this time"
+_BELOW_MINIMUM: Final = "\0below minimum"
+
+
+def _reason(rule: PriceRule, reason: str) -> str:
+    return f"needs at least {rule.min_quantity}" if reason is _BELOW_MINIMUM else reason
+
+
+def _deeper(prefix: tuple[object, ...], depth: int, rule_id: str) -> _Key:
+    """The ranking key of a category rule matched at ``depth``."""
+    return ((prefix[0], prefix[1], -depth, prefix[3], prefix[4], prefix[5]), rule_id)
+
+
+def _rank(hit: _Hit) -> _Key:
+    return hit[0]
+
+
+def _rank_lowest(hit: _Hit) -> tuple[Decimal, _Key]:
+    return hit[1], hit[0]
 
 
 def _judge(
@@ -537,62 +733,55 @@ def _judge(
     *,
     only_list: str | None,
     visiting: frozenset[str],
-) -> tuple[list[_Applicable], list[Candidate]]:
-    applicable: list[_Applicable] = []
-    rejected: list[Candidate] = []
-    list_reasons: dict[int, str | None] = {}  # id(list) -> _list_reason, for this call
-    for pl, rule in index.entries_for(item, only_list=only_list):
-        depth = rule.target.match_depth(item)
-        if depth is None:
-            continue
-        list_key = id(pl)
-        if list_key not in list_reasons:
-            list_reasons[list_key] = _list_reason(pl, context, scoped=only_list is None)
-        reason = list_reasons[list_key]
-        if reason is None:
-            if not rule.active_at(context.at):
-                reason = "rule is not valid at this time"
-            elif quantity < rule.min_quantity:
-                reason = f"needs at least {rule.min_quantity}"
-        if reason is None:
+) -> tuple[list[_Hit], _Misses]:
+    """Every candidate for ``item``: the applicable ones, priced exactly, and the
+    rejected ones with their reason (explanations are built from these on demand)."""
+    applicable: list[_Hit] = []
+    rejected: _Misses = []
+    scoped = only_list is None
+    verdicts = index._verdicts(context)[0 if scoped else 1]
+    spare = len(verdicts) - 1
+    at = context.at
+    per_rule = tier_quantity if callable(tier_quantity) else None
+    tq = quantity if callable(tier_quantity) else tier_quantity
+    for group, depth in index._groups(item, only_list):
+        for pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed in group:
+            reason = verdicts[position]
+            if reason is None:
+                reason = _list_reason(pl, context, scoped=scoped) or ""
+                if position != spare:
+                    verdicts[position] = reason
+            if reason:
+                rejected += (head, rule, reason)
+                continue
+            if windowed and not rule.active_at(at):
+                rejected += (head, rule, _RULE_WINDOW)
+                continue
+            if quantity < min_quantity:
+                rejected += (head, rule, _BELOW_MINIMUM)
+                continue
+            key = (prefix, rule_id) if not depth else _deeper(prefix, depth, rule_id)
+            if per_rule is not None:
+                tq = per_rule(rule)
+            if fixed is not None:
+                applicable.append((key, fixed, head, rule, None, None))
+                continue
             try:
-                value, steps, tier = _price_rule(
+                value, tier, base = _price_rule(
                     pl,
                     rule,
                     item=item,
                     context=context,
                     quantity=quantity,
-                    tier_quantity=(
-                        tier_quantity(rule) if callable(tier_quantity) else tier_quantity
-                    ),
+                    tier_quantity=tq,
                     index=index,
                     visiting=visiting,
                 )
             except _BaseMissingError as e:
-                reason = e.reason
+                rejected += (head, rule, e.reason)
             else:
-                applicable.append(
-                    _Applicable(pl, rule, _key(pl, rule, depth), value, tuple(steps), tier)
-                )
-                continue
-        rejected.append(
-            Candidate(
-                price_list_id=pl.id,
-                rule_id=rule.id,
-                target=rule.target.describe(),
-                scope=_scope_text(pl.scope),
-                status="rejected",
-                reason=reason,
-            )
-        )
+                applicable.append((key, value, head, rule, tier, base))
     return applicable, rejected
-
-
-def _choose(applicable: list[_Applicable], policy: PricePolicy) -> list[_Applicable]:
-    """``applicable`` ordered winner first."""
-    if policy is PricePolicy.LOWEST:
-        return sorted(applicable, key=lambda a: (a.value, a.key))
-    return sorted(applicable, key=lambda a: a.key)
 
 
 def _resolve_in(
@@ -610,15 +799,139 @@ def _resolve_in(
     if not applicable:
         # Say why, so that a cycle or a missing base price deeper down stays visible.
         why = "; ".join(
-            f"{c.price_list_id}/{c.rule_id}: {c.reason}"
-            for c in sorted(rejected, key=lambda c: c.rule_id)
+            f"{pl.id}/{rule.id}: {_reason(rule, reason)}"
+            for pl, rule, reason in sorted(_misses(rejected), key=lambda m: m[1].id)
         )
         raise _BaseMissingError(
             f"base price list {only_list!r} has no price for {item.sku}"
             + (f" ({why})" if why else "")
         )
-    best = _choose(applicable, PricePolicy.MOST_SPECIFIC)[0]
-    return Money(best.value, best.pl.currency)
+    best = min(applicable, key=_rank)
+    return Money(best[1], best[2].currency)
+
+
+class _PendingExplanation:
+    """What a :class:`PriceExplanation` is made of, kept raw until someone reads
+    ``PriceQuote.explanation`` (most quotes are never explained)."""
+
+    __slots__ = ("applicable", "context", "policy", "quantity", "rejected", "sku")
+
+    def __init__(
+        self,
+        sku: str,
+        quantity: Decimal,
+        context: PriceContext,
+        policy: PricePolicy,
+        *,
+        applicable: list[_Hit],
+        rejected: _Misses,
+    ) -> None:
+        self.sku = sku
+        self.quantity = quantity
+        self.context = context
+        self.policy = policy
+        self.applicable = applicable
+        self.rejected = rejected
+
+    def build(self) -> PriceExplanation:
+        currency = self.context.currency
+        lowest = self.policy is PricePolicy.LOWEST
+        ordered = sorted(self.applicable, key=_rank_lowest if lowest else _rank)
+        candidates: list[Candidate] = []
+        if ordered:
+            win_key, win_value, win_pl, win_rule, win_tier, win_base = ordered[0]
+            candidates.append(
+                Candidate(
+                    price_list_id=win_pl.id,
+                    rule_id=win_rule.id,
+                    target=win_rule.target.describe(),
+                    scope=_scope_text(win_pl.scope),
+                    status="won",
+                    reason="",
+                    unit_price=Money(win_value, currency),
+                    steps=_steps(win_pl, win_rule, win_tier, win_base),
+                )
+            )
+            for key, value, pl, rule, tier, base in ordered[1:]:
+                if lowest and value != win_value:
+                    reason = f"higher price ({value} > {win_value})"
+                else:
+                    reason = f"lost on {_lost_on(key, win_key)}"
+                candidates.append(
+                    Candidate(
+                        price_list_id=pl.id,
+                        rule_id=rule.id,
+                        target=rule.target.describe(),
+                        scope=_scope_text(pl.scope),
+                        status="lost",
+                        reason=reason,
+                        unit_price=Money(value, currency),
+                        steps=_steps(pl, rule, tier, base),
+                    )
+                )
+        candidates.extend(
+            Candidate(
+                price_list_id=pl.id,
+                rule_id=rule.id,
+                target=rule.target.describe(),
+                scope=_scope_text(pl.scope),
+                status="rejected",
+                reason=_reason(rule, reason),
+            )
+            for pl, rule, reason in sorted(_misses(self.rejected), key=lambda m: (m[0].id, m[1].id))
+        )
+        return PriceExplanation(
+            sku=self.sku,
+            quantity=self.quantity,
+            company_id=self.context.company_id,
+            currency=currency,
+            policy=self.policy,
+            candidates=tuple(candidates),
+        )
+
+
+# ``PriceQuote.explanation`` is an ordinary attrs field (init, evolve, pickle,
+# serialization and equality all see it as before), but resolve_price stores a
+# _PendingExplanation in its slot and the first read turns it into the explanation.
+_QUOTE_SLOTS: Final = {a.name: PriceQuote.__dict__[a.name] for a in attrs.fields(PriceQuote)}
+_EXPLANATION_SLOT: Final = _QUOTE_SLOTS["explanation"]
+
+
+class _ExplanationField:
+    __slots__ = ()
+
+    def __get__(self, quote: PriceQuote | None, owner: type | None = None) -> object:
+        if quote is None:
+            return self
+        value = _EXPLANATION_SLOT.__get__(quote, owner)
+        if type(value) is _PendingExplanation:
+            value = value.build()
+            _EXPLANATION_SLOT.__set__(quote, value)
+        return value
+
+    def __set__(self, quote: PriceQuote, value: object) -> None:
+        _EXPLANATION_SLOT.__set__(quote, value)
+
+    def __delete__(self, quote: PriceQuote) -> None:
+        _EXPLANATION_SLOT.__delete__(quote)
+
+
+type.__setattr__(PriceQuote, "explanation", _ExplanationField())
+
+# resolve_price builds its quotes slot by slot (attrs' __init__ for these plain
+# fields does the same, with more ceremony).
+_new_object: Final = object.__new__
+_set_sku = _QUOTE_SLOTS["sku"].__set__
+_set_quantity = _QUOTE_SLOTS["quantity"].__set__
+_set_unit_price = _QUOTE_SLOTS["unit_price"].__set__
+_set_line_total = _QUOTE_SLOTS["line_total"].__set__
+_set_price_list_id = _QUOTE_SLOTS["price_list_id"].__set__
+_set_rule_id = _QUOTE_SLOTS["rule_id"].__set__
+_set_tier_min_quantity = _QUOTE_SLOTS["tier_min_quantity"].__set__
+_set_context = _QUOTE_SLOTS["context"].__set__
+_set_rounding = _QUOTE_SLOTS["rounding"].__set__
+_set_policy = _QUOTE_SLOTS["policy"].__set__
+_set_explanation = _EXPLANATION_SLOT.__set__
 
 
 def resolve_price(
@@ -645,6 +958,8 @@ def resolve_price(
     :class:`~b2bcore.pricing.errors.NoPriceError` (with the explanation) when nothing
     applies, and :class:`~b2bcore.pricing.errors.QuantityRuleError` for a disallowed
     quantity.
+
+    The quote's explanation is put together when it is first read.
     """
     if not isinstance(context, PriceContext):
         raise ValidationError("must be a PriceContext", path="context", value=context)
@@ -664,66 +979,33 @@ def resolve_price(
     tq = _tier_quantity_argument(tier_quantity, q)
     index = _as_index(lists)
     applicable, rejected = _judge(context, item, q, tq, index, only_list=None, visiting=frozenset())
-    ordered = _choose(applicable, policy)
-    candidates: list[Candidate] = []
-    if ordered:
-        win = ordered[0]
-        unit_exact = Money(win.value, context.currency)
-        candidates.append(
-            Candidate(
-                price_list_id=win.pl.id,
-                rule_id=win.rule.id,
-                target=win.rule.target.describe(),
-                scope=_scope_text(win.pl.scope),
-                status="won",
-                reason="",
-                unit_price=unit_exact,
-                steps=win.steps,
-            )
+    if not applicable:
+        pending = _PendingExplanation(
+            item.sku, q, context, policy, applicable=applicable, rejected=rejected
         )
-        for other in ordered[1:]:
-            if policy is PricePolicy.LOWEST and other.value != win.value:
-                reason = f"higher price ({other.value} > {win.value})"
-            else:
-                reason = f"lost on {_lost_on(other.key, win.key)}"
-            candidates.append(
-                Candidate(
-                    price_list_id=other.pl.id,
-                    rule_id=other.rule.id,
-                    target=other.rule.target.describe(),
-                    scope=_scope_text(other.pl.scope),
-                    status="lost",
-                    reason=reason,
-                    unit_price=Money(other.value, context.currency),
-                    steps=other.steps,
-                )
-            )
-    candidates.extend(sorted(rejected, key=lambda c: (c.price_list_id, c.rule_id)))
-    explanation = PriceExplanation(
-        sku=item.sku,
-        quantity=q,
-        company_id=context.company_id,
-        currency=context.currency,
-        policy=policy,
-        candidates=tuple(candidates),
+        raise NoPriceError(item.sku, pending.build())
+    if policy is PricePolicy.LOWEST:
+        win = min(applicable, key=_rank_lowest)
+    else:
+        win = min(applicable, key=_rank)
+    _key, value, pl, rule, tier, _base_amount = win
+    unit, line = _round_line(value, context.currency, q, rounding)
+    quote: PriceQuote = _new_object(PriceQuote)
+    _set_sku(quote, item.sku)
+    _set_quantity(quote, q)
+    _set_unit_price(quote, unit)
+    _set_line_total(quote, line)
+    _set_price_list_id(quote, pl.id)
+    _set_rule_id(quote, rule.id)
+    _set_tier_min_quantity(quote, None if tier is None else tier.min_quantity)
+    _set_context(quote, context)
+    _set_rounding(quote, rounding)
+    _set_policy(quote, policy)
+    _set_explanation(
+        quote,
+        _PendingExplanation(item.sku, q, context, policy, applicable=applicable, rejected=rejected),
     )
-    if not ordered:
-        raise NoPriceError(item.sku, explanation)
-    win = ordered[0]
-    unit, line = _round_line(unit_exact, q, rounding)
-    return PriceQuote(
-        sku=item.sku,
-        quantity=q,
-        unit_price=unit,
-        line_total=line,
-        price_list_id=win.pl.id,
-        rule_id=win.rule.id,
-        tier_min_quantity=None if win.tier is None else win.tier.min_quantity,
-        context=context,
-        rounding=rounding,
-        policy=policy,
-        explanation=explanation,
-    )
+    return quote
 
 
 def _tier_quantity_argument(
@@ -745,13 +1027,22 @@ def _tier_quantity_argument(
     return checked(tier_quantity)
 
 
-def _round_line(unit: Money, quantity: Decimal, rounding: RoundingPolicy) -> tuple[Money, Money]:
-    if rounding.stage is RoundingStage.UNIT:
-        rounded = rounding.round(unit)
-        return rounded, rounding.round(rounded * quantity)
-    if rounding.stage is RoundingStage.LINE:
-        return unit, rounding.round(unit * quantity)
-    return unit, unit * quantity
+def _round_line(
+    amount: Decimal, currency: str, quantity: Decimal, rounding: RoundingPolicy
+) -> tuple[Money, Money]:
+    """Unit price and line total of an exact unit price ``amount``, rounded as
+    ``rounding`` says (what ``rounding.round`` does, to the currency's minor units)."""
+    stage = rounding.stage
+    if stage is RoundingStage.TOTAL:
+        unit = _money(amount, currency)
+        return unit, unit * quantity
+    digits = minor_units(currency)
+    if stage is RoundingStage.UNIT:
+        unit = _money(rounding.round_decimal(amount, digits), currency)
+    else:
+        unit = _money(amount, currency)
+    line = unit * quantity
+    return unit, _money(rounding.round_decimal(line.amount, digits), currency)
 
 
 # --- write-time checks -----------------------------------------------------------------
