@@ -24,11 +24,31 @@ Trees of business units and the users in them combine the same way::
 
 Draw several users with distinct ids and e-mails with
 ``st.lists(company_users(...), unique_by=(lambda u: u.id, lambda u: u.email))``.
+
+Pricing strategies draw ids from small shared pools (:data:`DEFAULT_PRICE_SKUS`,
+:data:`DEFAULT_PRICE_COMPANIES` …) and instants from :data:`DEFAULT_PRICE_WINDOW`,
+so lists, items and buyers meet and precedence is exercised (the guide
+"Property-test your price lists" walks through them):
+
+>>> from hypothesis import settings
+>>> from b2bcore.pricing import NoPriceError, resolve_price
+>>> from b2bcore.testing.strategies import price_contexts, price_items, price_lists
+>>> @settings(max_examples=20)
+... @given(st.lists(price_lists(currency="EUR"), max_size=3, unique_by=lambda p: p.id),
+...        price_contexts(), price_items(), st.integers(1, 100))
+... def test_prices_are_never_negative(lists, context, item, quantity) -> None:
+...     try:
+...         quote = resolve_price(context, item, quantity, lists=lists)
+...     except NoPriceError:
+...         return
+...     assert not quote.unit_price.is_negative()
+>>> test_prices_are_never_negative()
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -42,30 +62,74 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "(or pip install 'b2bcore[test]')"
     ) from exc
 
+import attrs
 from babel.numbers import list_currencies
 
 from b2bcore.accounts.model import BusinessUnit, Company, CompanyUser, UserStatus
 from b2bcore.clock import require_aware
 from b2bcore.errors import ValidationError
-from b2bcore.ids import BusinessUnitId, CompanyId, UserId, check_id
+from b2bcore.ids import (
+    BusinessUnitId,
+    CategoryId,
+    CompanyId,
+    PriceListId,
+    ProductId,
+    Sku,
+    UserId,
+    check_id,
+)
 from b2bcore.l10n import get_zone
-from b2bcore.money import Money, is_currency, minor_units, to_decimal
+from b2bcore.money import Money, RoundingMode, is_currency, minor_units, to_decimal
+from b2bcore.pricing.cart import CartLineInput
+from b2bcore.pricing.model import (
+    BaseKind,
+    Formula,
+    PriceContext,
+    PriceItem,
+    PriceList,
+    PriceRule,
+    PriceScope,
+    PriceTier,
+    QuantityRule,
+    RoundingStep,
+    RuleTarget,
+    TierBasis,
+)
 
 __all__ = [
     "DEFAULT_CURRENCIES",
     "DEFAULT_MAX_DATETIME",
     "DEFAULT_MIN_DATETIME",
+    "DEFAULT_PRICE_BUSINESS_UNITS",
+    "DEFAULT_PRICE_CATEGORIES",
+    "DEFAULT_PRICE_CHANNELS",
+    "DEFAULT_PRICE_COMPANIES",
+    "DEFAULT_PRICE_COUNTRIES",
+    "DEFAULT_PRICE_CUSTOMER_GROUPS",
+    "DEFAULT_PRICE_PRODUCTS",
+    "DEFAULT_PRICE_SKUS",
+    "DEFAULT_PRICE_WINDOW",
     "DEFAULT_TIMEZONES",
     "UNROUNDED_EXTRA_PLACES",
     "aware_datetimes",
     "business_unit_trees",
+    "carts",
     "companies",
     "company_users",
     "currencies",
     "decimals_for",
     "emails",
+    "formulas",
     "identifiers",
     "money",
+    "price_contexts",
+    "price_items",
+    "price_lists",
+    "price_rules",
+    "price_scopes",
+    "price_tiers",
+    "quantity_rules",
+    "rule_targets",
 ]
 
 #: The default sample of :func:`currencies`: 0, 2 and 3 minor units, big and small.
@@ -418,4 +482,720 @@ def company_users(
             st.sampled_from(units), min_size=1, max_size=len(units), unique=True
         ).map(tuple),
         status=st.sampled_from(UserStatus),
+    )
+
+
+# -- pricing -----------------------------------------------------------------------------
+
+#: Default instants of the pricing strategies: price list and rule windows and the
+#: ``at`` of :func:`price_contexts` all fall in ``[start, end]``, so windows and
+#: contexts meet often.
+DEFAULT_PRICE_WINDOW: Final[tuple[datetime, datetime]] = (
+    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2027, 1, 1, tzinfo=UTC),
+)
+
+# Default id pools of the pricing strategies. Scopes, targets, items and contexts
+# drawn with the same pools meet often, which is what makes precedence interesting.
+
+#: Default SKUs of rule targets and items.
+DEFAULT_PRICE_SKUS: Final[tuple[str, ...]] = ("SKU-1", "SKU-2", "SKU-3")
+#: Default products of rule targets and items.
+DEFAULT_PRICE_PRODUCTS: Final[tuple[str, ...]] = ("PUMP", "VALVE")
+#: Default categories of rule targets and item category paths.
+DEFAULT_PRICE_CATEGORIES: Final[tuple[str, ...]] = ("spares", "pumps", "seals")
+#: Default companies of scopes and buyers.
+DEFAULT_PRICE_COMPANIES: Final[tuple[str, ...]] = ("acme", "globex")
+#: Default business units of scopes and buyers.
+DEFAULT_PRICE_BUSINESS_UNITS: Final[tuple[str, ...]] = ("hq", "plant-1")
+#: Default customer groups of scopes and buyers.
+DEFAULT_PRICE_CUSTOMER_GROUPS: Final[tuple[str, ...]] = ("dealers", "oem")
+#: Default sales channels of scopes and buyers.
+DEFAULT_PRICE_CHANNELS: Final[tuple[str, ...]] = ("web", "edi")
+#: Default countries of scopes and buyers.
+DEFAULT_PRICE_COUNTRIES: Final[tuple[str, ...]] = ("DE", "US")
+
+_MULTIPLES: Final = tuple(Decimal(m) for m in ("0.01", "0.05", "0.10", "0.5", "1", "5"))
+_ENDINGS: Final = tuple(Decimal(e) for e in ("0.99", "0.95", "0.90", "0.50", "0"))
+_MAX_PRICE: Final = Decimal(10_000)
+#: (increment, half of it) for :func:`quantity_rules`, computed without any context.
+_INCREMENTS: Final = tuple(
+    (Decimal(i), Decimal(h)) for i, h in (("1", "0.5"), ("5", "2.5"), ("12", "6"), ("0.5", "0.25"))
+)
+
+
+def _pool(values: Sequence[str], name: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+    """Validate a pool of ids: a list (not a str) of valid ids, kept in order."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValidationError(f"{name} must be a list of ids", path=name, value=values)
+    if not values and not allow_empty:
+        raise ValidationError(f"give at least one id in {name}", path=name, value=values)
+    return tuple(check_id(v, path=f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def _codes(currency: str | st.SearchStrategy[str] | None) -> st.SearchStrategy[str]:
+    if currency is None:
+        return currencies()
+    if isinstance(currency, str):
+        if not is_currency(currency):
+            raise ValidationError(
+                f"{currency!r} is not an ISO 4217 currency code", path="currency", value=currency
+            )
+        return st.just(currency)
+    return currency
+
+
+def _instants(datetimes: st.SearchStrategy[datetime] | None) -> st.SearchStrategy[datetime]:
+    if datetimes is None:
+        low, high = DEFAULT_PRICE_WINDOW
+        return aware_datetimes(min_value=low, max_value=high)
+    return datetimes
+
+
+_SCOPE_FIELDS: Final = (
+    "companies",
+    "business_units",
+    "customer_groups",
+    "channels",
+    "countries",
+)
+
+
+@st.composite
+def _scopes(
+    draw: st.DrawFn,
+    chooser: st.SearchStrategy[list[int]],
+    values: tuple[st.SearchStrategy[frozenset[str]], ...],
+) -> PriceScope:
+    dims = {_SCOPE_FIELDS[i]: draw(values[i]) for i in draw(chooser)}
+    return PriceScope(**dims)
+
+
+def price_scopes(
+    *,
+    companies: Sequence[str] = DEFAULT_PRICE_COMPANIES,
+    business_units: Sequence[str] = DEFAULT_PRICE_BUSINESS_UNITS,
+    customer_groups: Sequence[str] = DEFAULT_PRICE_CUSTOMER_GROUPS,
+    channels: Sequence[str] = DEFAULT_PRICE_CHANNELS,
+    countries: Sequence[str] = DEFAULT_PRICE_COUNTRIES,
+) -> st.SearchStrategy[PriceScope]:
+    """:class:`~b2bcore.pricing.PriceScope` values over small pools of ids.
+
+    A scope restricts none, one or two of its dimensions (as real price lists do:
+    a public list, a company contract, a dealer list for one country), each to one
+    or two ids of its pool, so every buyer specificity from unscoped to company
+    turns up. A dimension whose pool is empty stays empty. Shrinks towards the
+    unscoped list. Use the same pools for :func:`price_contexts` so that scopes and
+    buyers meet.
+    """
+    pools = (
+        _pool(companies, "companies"),
+        _pool(business_units, "business_units"),
+        _pool(customer_groups, "customer_groups"),
+        _pool(channels, "channels"),
+        _pool(countries, "countries"),
+    )
+    filled = [i for i, pool in enumerate(pools) if pool]
+    chooser: st.SearchStrategy[list[int]] = (
+        st.lists(st.sampled_from(filled), max_size=2, unique=True) if filled else st.just([])
+    )
+    values = tuple(
+        st.frozensets(st.sampled_from(pool), min_size=1, max_size=2)
+        if pool
+        else st.just(frozenset[str]())
+        for pool in pools
+    )
+    return _scopes(chooser, values)
+
+
+def rule_targets(
+    skus: Sequence[str] = DEFAULT_PRICE_SKUS,
+    products: Sequence[str] = DEFAULT_PRICE_PRODUCTS,
+    categories: Sequence[str] = DEFAULT_PRICE_CATEGORIES,
+) -> st.SearchStrategy[RuleTarget]:
+    """:class:`~b2bcore.pricing.RuleTarget` values: one SKU, product or category of
+    the given pools, or "all". A kind whose pool is empty is never drawn; "all"
+    always may be. Shrinks towards "all"."""
+    kinds: list[st.SearchStrategy[RuleTarget]] = [st.just(RuleTarget.all())]
+    sku_pool = _pool(skus, "skus")
+    product_pool = _pool(products, "products")
+    category_pool = _pool(categories, "categories")
+    if category_pool:
+        kinds.append(st.sampled_from(category_pool).map(RuleTarget.category))
+    if product_pool:
+        kinds.append(st.sampled_from(product_pool).map(RuleTarget.product))
+    if sku_pool:
+        kinds.append(st.sampled_from(sku_pool).map(RuleTarget.sku))
+    return st.one_of(kinds)
+
+
+@functools.cache
+def _rounding_steps() -> st.SearchStrategy[RoundingStep]:
+    modes = st.sampled_from(RoundingMode)
+    return st.builds(RoundingStep, multiple=st.sampled_from(_MULTIPLES), mode=modes) | st.builds(
+        RoundingStep, ending=st.sampled_from(_ENDINGS), mode=modes
+    )
+
+
+@functools.cache
+def _percents(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    return decimals_for("EUR", min_value=low, max_value=high, places=2)
+
+
+@functools.cache
+def _optional_percents(low: int, high: int) -> st.SearchStrategy[Decimal | None]:
+    return st.none() | _percents(low, high)
+
+
+@functools.cache
+def _unit_prices(currency: str) -> st.SearchStrategy[Money]:
+    return money(currency, min_amount=0, max_amount=_MAX_PRICE, rounded=False)
+
+
+@functools.cache
+def _optional_unit_prices(currency: str) -> st.SearchStrategy[Money | None]:
+    return st.none() | _unit_prices(currency)
+
+
+@functools.cache
+def _surcharges(currency: str) -> st.SearchStrategy[Money | None]:
+    return st.none() | money(currency, min_amount=-20, max_amount=50, rounded=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _choice(values: tuple[str, ...]) -> st.SearchStrategy[str]:
+    return st.sampled_from(values)
+
+
+@functools.lru_cache(maxsize=256)
+def _optional_choice(values: tuple[str, ...]) -> st.SearchStrategy[str | None]:
+    if not values:
+        return st.none()
+    return st.none() | st.sampled_from(values)
+
+
+_BASES: Final = st.sampled_from((BaseKind.LIST_PRICE, BaseKind.COST))
+_ALL_BASES: Final = st.sampled_from((BaseKind.LIST_PRICE, BaseKind.COST, BaseKind.PRICE_LIST))
+_NO_PERCENT: Final = st.just(Decimal(0))
+_RATIOS: Final = st.integers(min_value=0, max_value=100)
+
+
+def _draw_formula(draw: st.DrawFn, currency: str, base_lists: tuple[str, ...]) -> Formula:
+    # Helpers named _draw_* take ``draw`` and build no strategies of their own:
+    # building strategies inside a draw is what makes nested strategies slow.
+    base = draw(_ALL_BASES if base_lists else _BASES)
+    base_list_id = draw(_choice(base_lists)) if base is BaseKind.PRICE_LIST else None
+    min_margin = draw(_optional_percents(-50, 50))
+    max_margin = draw(_optional_percents(-50, 200))
+    if min_margin is not None and max_margin is not None and max_margin < min_margin:
+        min_margin, max_margin = max_margin, min_margin
+    return Formula(
+        base=base,
+        base_list_id=None if base_list_id is None else PriceListId(base_list_id),
+        percent=draw(_NO_PERCENT | _percents(-90, 100)),
+        rounding=draw(st.none() | _rounding_steps()),
+        surcharge=draw(_surcharges(currency)),
+        min_margin=min_margin,
+        max_margin=max_margin,
+    )
+
+
+@st.composite
+def _formulas(draw: st.DrawFn, currency: str, base_lists: tuple[str, ...]) -> Formula:
+    return _draw_formula(draw, currency, base_lists)
+
+
+def formulas(
+    currency: str | st.SearchStrategy[str] | None = None, *, base_lists: Sequence[str] = ()
+) -> st.SearchStrategy[Formula]:
+    """:class:`~b2bcore.pricing.Formula` values whose surcharge is in ``currency``.
+
+    The base is the list price or the cost, or, when ``base_lists`` names price
+    list ids, one of those lists. Percent runs from -90 to +100 (0 often), rounding
+    to a multiple (0.01 to 5) or an ending (.99, .95, .90, .50, .00) in any mode,
+    the surcharge from -20 to +50 (a negative surcharge is a fixed discount), and
+    the margin clamp from -50 % to +200 % with min ≤ max. Each step is often
+    absent. Shrinks towards the plain list price.
+    """
+    lists = _pool(base_lists, "base_lists")
+    return _codes(currency).flatmap(lambda code: _formulas(code, lists))
+
+
+@functools.cache
+def _tier_quantities(max_size: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(min_value=1, max_value=50), max_size=max_size, unique=True).map(
+        sorted
+    )
+
+
+def _at_most(draw: st.DrawFn, ceiling: Money) -> Money:
+    """A price from 0 to ``ceiling`` (a whole percentage of it, floored)."""
+    places = minor_units(ceiling.currency) + UNROUNDED_EXTRA_PLACES
+    units = int(
+        ceiling.amount.scaleb(places, context=_CTX).to_integral_value(
+            rounding=decimal.ROUND_FLOOR, context=_CTX
+        )
+    )
+    share = units * draw(_RATIOS) // 100
+    return Money(Decimal(share).scaleb(-places, context=_CTX), ceiling.currency)
+
+
+def _draw_tiers(
+    draw: st.DrawFn,
+    currency: str,
+    base_lists: tuple[str, ...],
+    max_size: int,
+    falling_from: Money | None,
+) -> list[PriceTier]:
+    tiers: list[PriceTier] = []
+    ceiling = falling_from
+    for n in draw(_tier_quantities(max_size)):
+        quantity = Decimal(n)
+        if ceiling is not None:
+            ceiling = _at_most(draw, ceiling)
+            tiers.append(PriceTier(min_quantity=quantity, price=ceiling))
+        elif draw(st.booleans()):
+            tiers.append(PriceTier(min_quantity=quantity, price=draw(_unit_prices(currency))))
+        else:
+            formula = _draw_formula(draw, currency, base_lists)
+            tiers.append(PriceTier(min_quantity=quantity, formula=formula))
+    return tiers
+
+
+@st.composite
+def _tiers(
+    draw: st.DrawFn,
+    currency: str,
+    base_lists: tuple[str, ...],
+    max_size: int,
+    falling_from: Money | None,
+) -> list[PriceTier]:
+    return _draw_tiers(draw, currency, base_lists, max_size, falling_from)
+
+
+def price_tiers(
+    currency: str | st.SearchStrategy[str] | None = None,
+    *,
+    base_lists: Sequence[str] = (),
+    max_size: int = 3,
+    falling_from: Money | None = None,
+) -> st.SearchStrategy[list[PriceTier]]:
+    """Lists of :class:`~b2bcore.pricing.PriceTier` with strictly increasing whole
+    minimum quantities from 1 to 50 (what :class:`~b2bcore.pricing.PriceRule`
+    accepts), at most ``max_size`` of them.
+
+    Each tier has a fixed unit price in ``currency`` (0 to 10 000) or a
+    :func:`formulas` formula. With ``falling_from`` (a :class:`~b2bcore.money.Money`
+    in ``currency``, which must then be a code) every tier has a fixed price, the
+    first at most ``falling_from`` and each at most the one before: the monotone
+    tiers under which a unit price never rises with quantity.
+    """
+    lists = _pool(base_lists, "base_lists")
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0:
+        raise ValidationError("max_size must be a whole number >= 0", path="max_size")
+    if falling_from is not None:
+        if not isinstance(falling_from, Money) or falling_from.is_negative():
+            raise ValidationError(
+                "falling_from must be a non-negative Money", path="falling_from", value=falling_from
+            )
+        if not isinstance(currency, str) or currency != falling_from.currency:
+            raise ValidationError(
+                "falling_from must be in the currency of the tiers",
+                path="falling_from",
+                value=falling_from,
+            )
+    return _codes(currency).flatmap(lambda code: _tiers(code, lists, max_size, falling_from))
+
+
+@attrs.frozen
+class _RuleSpec:
+    """Everything a rule draw needs, with its strategies built once."""
+
+    targets: st.SearchStrategy[RuleTarget]
+    base_lists: tuple[str, ...]
+    ids: st.SearchStrategy[str]
+    instants: st.SearchStrategy[datetime]
+    maybe_instants: st.SearchStrategy[datetime | None]
+    min_quantities: st.SearchStrategy[Decimal]
+    monotone_tiers: bool
+    max_tiers: int
+
+
+def _draw_window(
+    draw: st.DrawFn, spec: _RuleSpec, *, open_start: bool
+) -> tuple[datetime | None, datetime | None]:
+    """A half-open window: a start (None allowed when ``open_start``) before an end
+    (None: open)."""
+    start = draw(spec.maybe_instants if open_start else spec.instants)
+    end = draw(spec.maybe_instants)
+    if start is not None and end is not None:
+        if start == end:
+            end = None
+        elif end < start:
+            start, end = end, start
+    return start, end
+
+
+def _draw_rule(draw: st.DrawFn, currency: str, spec: _RuleSpec, rule_id: str) -> PriceRule:
+    price: Money | None = None
+    formula: Formula | None = None
+    target = draw(spec.targets)
+    if spec.monotone_tiers or draw(st.booleans()):
+        price = draw(_unit_prices(currency))
+    else:
+        formula = _draw_formula(draw, currency, spec.base_lists)
+    falling_from = price if spec.monotone_tiers else None
+    tiers = _draw_tiers(draw, currency, spec.base_lists, spec.max_tiers, falling_from)
+    valid_from, valid_until = (
+        _draw_window(draw, spec, open_start=True) if draw(st.booleans()) else (None, None)
+    )
+    return PriceRule(
+        id=rule_id,
+        target=target,
+        price=price,
+        formula=formula,
+        tiers=tiers,
+        tier_basis=draw(st.sampled_from(TierBasis)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        min_quantity=draw(spec.min_quantities),
+    )
+
+
+@st.composite
+def _rules(draw: st.DrawFn, currency: str, spec: _RuleSpec) -> PriceRule:
+    return _draw_rule(draw, currency, spec, draw(spec.ids))
+
+
+_ONE: Final = st.just(Decimal(1))
+_CART_QUANTITIES: Final = st.integers(min_value=1, max_value=60).map(Decimal)
+_DEFAULT_MIN_QUANTITIES: Final = _ONE | _ONE | st.integers(min_value=2, max_value=20).map(Decimal)
+
+
+def _rule_spec(
+    *,
+    skus: Sequence[str],
+    products: Sequence[str],
+    categories: Sequence[str],
+    base_lists: Sequence[str],
+    ids: st.SearchStrategy[str] | None,
+    datetimes: st.SearchStrategy[datetime] | None,
+    min_quantities: st.SearchStrategy[Decimal] | None,
+    monotone_tiers: bool,
+    max_tiers: int,
+) -> _RuleSpec:
+    if isinstance(max_tiers, bool) or not isinstance(max_tiers, int) or max_tiers < 0:
+        raise ValidationError("max_tiers must be a whole number >= 0", path="max_tiers")
+    instants = _instants(datetimes)
+    return _RuleSpec(
+        targets=rule_targets(skus, products, categories),
+        base_lists=_pool(base_lists, "base_lists"),
+        ids=identifiers(max_length=16) if ids is None else ids,
+        instants=instants,
+        maybe_instants=st.none() | instants,
+        min_quantities=_DEFAULT_MIN_QUANTITIES if min_quantities is None else min_quantities,
+        monotone_tiers=monotone_tiers,
+        max_tiers=max_tiers,
+    )
+
+
+def price_rules(
+    currency: str | st.SearchStrategy[str] | None = None,
+    *,
+    skus: Sequence[str] = DEFAULT_PRICE_SKUS,
+    products: Sequence[str] = DEFAULT_PRICE_PRODUCTS,
+    categories: Sequence[str] = DEFAULT_PRICE_CATEGORIES,
+    base_lists: Sequence[str] = (),
+    ids: st.SearchStrategy[str] | None = None,
+    datetimes: st.SearchStrategy[datetime] | None = None,
+    min_quantities: st.SearchStrategy[Decimal] | None = None,
+    monotone_tiers: bool = False,
+    max_tiers: int = 3,
+) -> st.SearchStrategy[PriceRule]:
+    """:class:`~b2bcore.pricing.PriceRule` values whose money is all in ``currency``.
+
+    The target comes from :func:`rule_targets` over the pools; the price is a fixed
+    unit price (0 to 10 000) or a :func:`formulas` formula (deriving from
+    ``base_lists`` when given); up to ``max_tiers`` tiers as from
+    :func:`price_tiers`; any tier basis; half the time no window of its own,
+    otherwise a half-open one from ``datetimes`` (default: :func:`aware_datetimes`
+    within :data:`DEFAULT_PRICE_WINDOW`), either end possibly open; the minimum
+    quantity from ``min_quantities`` (default: mostly 1, sometimes 2 to 20). Ids
+    come from ``ids`` (default :func:`identifiers`). With ``monotone_tiers=True``
+    the rule has a fixed price and falling fixed-price tiers (see ``falling_from``
+    of :func:`price_tiers`).
+    """
+    spec = _rule_spec(
+        skus=skus,
+        products=products,
+        categories=categories,
+        base_lists=base_lists,
+        ids=ids,
+        datetimes=datetimes,
+        min_quantities=min_quantities,
+        monotone_tiers=monotone_tiers,
+        max_tiers=max_tiers,
+    )
+    return _codes(currency).flatmap(lambda code: _rules(code, spec))
+
+
+_PRIORITIES: Final = st.integers(min_value=0, max_value=2)
+
+
+@st.composite
+def _price_lists(
+    draw: st.DrawFn,
+    *,
+    codes: st.SearchStrategy[str],
+    ids: st.SearchStrategy[str],
+    scopes: st.SearchStrategy[PriceScope],
+    spec: _RuleSpec,
+    rule_ids: st.SearchStrategy[list[str]],
+) -> PriceList:
+    currency = draw(codes)
+    list_id = draw(ids)
+    others = tuple(b for b in spec.base_lists if b != list_id)
+    rule_spec = attrs.evolve(spec, base_lists=others)
+    valid_from, valid_until = _draw_window(draw, spec, open_start=False)
+    assert valid_from is not None  # open_start=False
+    # Distinct ids first (cheap to redraw), then one rule for each.
+    rules = [_draw_rule(draw, currency, rule_spec, rule_id) for rule_id in draw(rule_ids)]
+    base_list_id = draw(_optional_choice(others))
+    return PriceList(
+        id=PriceListId(list_id),
+        name=f"Price list {list_id}",
+        currency=currency,
+        valid_from=valid_from,
+        scope=draw(scopes),
+        valid_until=valid_until,
+        priority=draw(_PRIORITIES),
+        base_list_id=None if base_list_id is None else PriceListId(base_list_id),
+        rules=rules,
+    )
+
+
+def price_lists(
+    *,
+    currency: str | st.SearchStrategy[str] | None = None,
+    ids: st.SearchStrategy[str] | None = None,
+    companies: Sequence[str] = DEFAULT_PRICE_COMPANIES,
+    business_units: Sequence[str] = DEFAULT_PRICE_BUSINESS_UNITS,
+    customer_groups: Sequence[str] = DEFAULT_PRICE_CUSTOMER_GROUPS,
+    channels: Sequence[str] = DEFAULT_PRICE_CHANNELS,
+    countries: Sequence[str] = DEFAULT_PRICE_COUNTRIES,
+    skus: Sequence[str] = DEFAULT_PRICE_SKUS,
+    products: Sequence[str] = DEFAULT_PRICE_PRODUCTS,
+    categories: Sequence[str] = DEFAULT_PRICE_CATEGORIES,
+    base_lists: Sequence[str] = (),
+    rule_ids: st.SearchStrategy[str] | None = None,
+    datetimes: st.SearchStrategy[datetime] | None = None,
+    min_quantities: st.SearchStrategy[Decimal] | None = None,
+    monotone_tiers: bool = False,
+    min_rules: int = 0,
+    max_rules: int = 5,
+) -> st.SearchStrategy[PriceList]:
+    """New (version 0) :class:`~b2bcore.pricing.PriceList` aggregates.
+
+    Each list has one currency (``currency``: a code, a strategy of codes, or None
+    for :func:`currencies`), an id from ``ids`` (default :func:`identifiers`), a
+    scope from :func:`price_scopes` over the buyer pools, a window from
+    ``datetimes`` (see :func:`price_rules`), priority 0 to 2, and ``min_rules`` to
+    ``max_rules`` rules as from :func:`price_rules` with distinct ids from
+    ``rule_ids``, all in the list's currency, so the list passes
+    :class:`~b2bcore.pricing.PriceList` validation. ``base_lists`` are the ids a
+    list may derive from (its own id is left out); whether they exist, and whether
+    derivations form a cycle, is up to you — :func:`b2bcore.pricing.check_price_lists`
+    tells.
+
+    Draw a set of lists with distinct ids with
+    ``st.lists(price_lists(...), unique_by=lambda p: p.id)``. Rules of one list or of
+    different lists may clash (same scope, target, window and priority), which
+    ``check_price_lists`` rejects; filter such sets out when you need valid ones.
+    """
+    for name, value in (("min_rules", min_rules), ("max_rules", max_rules)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"{name} must be a whole number >= 0", path=name, value=value)
+    if max_rules < min_rules:
+        raise ValidationError("max_rules must be >= min_rules", path="max_rules", value=max_rules)
+    spec = _rule_spec(
+        skus=skus,
+        products=products,
+        categories=categories,
+        base_lists=base_lists,
+        ids=rule_ids,
+        datetimes=datetimes,
+        min_quantities=min_quantities,
+        monotone_tiers=monotone_tiers,
+        max_tiers=3,
+    )
+    scopes = price_scopes(
+        companies=companies,
+        business_units=business_units,
+        customer_groups=customer_groups,
+        channels=channels,
+        countries=countries,
+    )
+    return _price_lists(
+        codes=_codes(currency),
+        ids=identifiers(max_length=16) if ids is None else ids,
+        scopes=scopes,
+        spec=spec,
+        rule_ids=st.lists(spec.ids, min_size=min_rules, max_size=max_rules, unique=True),
+    )
+
+
+def _any_subset(pool: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]]:
+    if not pool:
+        return st.just(frozenset())
+    return st.frozensets(st.sampled_from(pool), max_size=len(pool))
+
+
+def price_contexts(
+    *,
+    companies: Sequence[str] = DEFAULT_PRICE_COMPANIES,
+    currencies: Sequence[str] = ("EUR",),
+    business_units: Sequence[str] = DEFAULT_PRICE_BUSINESS_UNITS,
+    customer_groups: Sequence[str] = DEFAULT_PRICE_CUSTOMER_GROUPS,
+    channels: Sequence[str] = DEFAULT_PRICE_CHANNELS,
+    countries: Sequence[str] = DEFAULT_PRICE_COUNTRIES,
+    datetimes: st.SearchStrategy[datetime] | None = None,
+) -> st.SearchStrategy[PriceContext]:
+    """:class:`~b2bcore.pricing.PriceContext` values: a buyer drawn from the pools.
+
+    The company is one of ``companies`` and the currency one of ``currencies``; the
+    business units (the buyer's unit and its ancestors) and customer groups are
+    any subsets of their pools; channel and country are one of theirs or None;
+    ``at`` is an aware instant from ``datetimes`` (default: :func:`aware_datetimes`
+    within :data:`DEFAULT_PRICE_WINDOW`; the context keeps it in UTC).
+    """
+    company_pool = _pool(companies, "companies", allow_empty=False)
+    if isinstance(currencies, str) or not isinstance(currencies, (list, tuple)) or not currencies:
+        raise ValidationError(
+            "currencies must be a non-empty list of codes", path="currencies", value=currencies
+        )
+    for i, code in enumerate(currencies):
+        if not is_currency(code):
+            raise ValidationError(
+                f"{code!r} is not an ISO 4217 currency code", path=f"currencies[{i}]", value=code
+            )
+    return st.builds(
+        PriceContext,
+        company_id=st.sampled_from(company_pool).map(CompanyId),
+        currency=st.sampled_from(tuple(currencies)),
+        at=_instants(datetimes),
+        business_unit_ids=_any_subset(_pool(business_units, "business_units")),
+        customer_groups=_any_subset(_pool(customer_groups, "customer_groups")),
+        channel=_optional_choice(_pool(channels, "channels")),
+        country=_optional_choice(_pool(countries, "countries")),
+    )
+
+
+@st.composite
+def _items(
+    draw: st.DrawFn,
+    *,
+    codes: st.SearchStrategy[str],
+    skus: st.SearchStrategy[str],
+    products: st.SearchStrategy[str | None],
+    paths: st.SearchStrategy[list[str]],
+    allow_missing: bool,
+) -> PriceItem:
+    currency = draw(codes)
+    prices = _optional_unit_prices(currency) if allow_missing else _unit_prices(currency)
+    product = draw(products)
+    return PriceItem(
+        sku=Sku(draw(skus)),
+        product_id=None if product is None else ProductId(product),
+        category_path=tuple(CategoryId(c) for c in draw(paths)),
+        list_price=draw(prices),
+        cost=draw(prices),
+    )
+
+
+def price_items(
+    *,
+    skus: Sequence[str] = DEFAULT_PRICE_SKUS,
+    products: Sequence[str] = DEFAULT_PRICE_PRODUCTS,
+    categories: Sequence[str] = DEFAULT_PRICE_CATEGORIES,
+    currency: str | st.SearchStrategy[str] | None = "EUR",
+    allow_missing: bool = True,
+) -> st.SearchStrategy[PriceItem]:
+    """:class:`~b2bcore.pricing.PriceItem` values: what the catalog tells the engine.
+
+    The SKU is one of ``skus``; the product one of ``products`` or None; the
+    category path up to three distinct ids of ``categories``, read root first (so
+    the same pool yields items at different depths of different trees); list price
+    and cost are in ``currency`` (0 to 10 000), and each is sometimes missing unless
+    ``allow_missing=False``. The same SKU may come with different products or
+    categories in different draws; keep one item per SKU when that matters.
+    """
+    category_pool = _pool(categories, "categories")
+    paths: st.SearchStrategy[list[str]] = (
+        st.lists(st.sampled_from(category_pool), max_size=3, unique=True)
+        if category_pool
+        else st.just([])
+    )
+    return _items(
+        codes=_codes(currency),
+        skus=st.sampled_from(_pool(skus, "skus", allow_empty=False)),
+        products=_optional_choice(_pool(products, "products")),
+        paths=paths,
+        allow_missing=allow_missing,
+    )
+
+
+@st.composite
+def _quantity_rules(draw: st.DrawFn, skus: tuple[str, ...]) -> QuantityRule:
+    increment, half = draw(st.sampled_from(_INCREMENTS))
+    minimum = draw(
+        st.sampled_from((Decimal(1), Decimal(2), Decimal(10), Decimal("0.5"), Decimal("2.5")))
+    )
+    steps = draw(st.none() | st.integers(min_value=0, max_value=20))
+    extra = draw(st.sampled_from((Decimal(0), Decimal(0), half)))
+    maximum = None if steps is None else minimum + steps * increment + extra
+    return QuantityRule(
+        sku=Sku(draw(st.sampled_from(skus))),
+        minimum=minimum,
+        maximum=maximum,
+        increment=increment,
+    )
+
+
+def quantity_rules(*, skus: Sequence[str] = DEFAULT_PRICE_SKUS) -> st.SearchStrategy[QuantityRule]:
+    """:class:`~b2bcore.pricing.QuantityRule` values for one of ``skus``.
+
+    Minimum from 0.5 to 10, increment 0.5, 1, 5 or 12, and no maximum or one up to
+    20 increments above the minimum (sometimes half an increment off the grid,
+    as a sloppy catalog would have it).
+    """
+    return _quantity_rules(_pool(skus, "skus", allow_empty=False))
+
+
+def carts(
+    items: st.SearchStrategy[PriceItem] | None = None,
+    *,
+    quantities: st.SearchStrategy[Decimal] | None = None,
+    min_size: int = 1,
+    max_size: int = 5,
+) -> st.SearchStrategy[list[CartLineInput]]:
+    """Carts for :func:`~b2bcore.pricing.price_cart`: lists of
+    :class:`~b2bcore.pricing.CartLineInput` with distinct SKUs.
+
+    ``items`` defaults to :func:`price_items` in EUR; ``quantities`` to whole
+    numbers from 1 to 60. Each SKU appears on one line only, with one item, so tier
+    quantities summed per SKU, product or category are well defined. Draw a
+    :func:`price_contexts` context in the items' currency to price them.
+    """
+    for name, value in (("min_size", min_size), ("max_size", max_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"{name} must be a whole number >= 0", path=name, value=value)
+    if max_size < min_size:
+        raise ValidationError("max_size must be >= min_size", path="max_size", value=max_size)
+    line_items = price_items() if items is None else items
+    amounts = _CART_QUANTITIES if quantities is None else quantities
+    return st.lists(
+        st.builds(CartLineInput, line_items, amounts),
+        min_size=min_size,
+        max_size=max_size,
+        unique_by=lambda line: line.item.sku,
     )
