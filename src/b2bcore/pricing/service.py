@@ -14,7 +14,7 @@ cached in the service and rebuilt after a publish through this service; call
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 import attrs
@@ -29,8 +29,16 @@ from b2bcore.errors import ConcurrencyError, ValidationError
 from b2bcore.ids import BusinessUnitId, PriceListId, UserId, as_id
 from b2bcore.money import RoundingPolicy
 from b2bcore.paging import iterate
+from b2bcore.pricing.cart import CartLineInput, CartPrice, DiscountSet, price_cart
 from b2bcore.pricing.errors import NoPriceError
-from b2bcore.pricing.model import PriceContext, PriceItem, PriceList, PriceListSaved, PricePolicy
+from b2bcore.pricing.model import (
+    PriceContext,
+    PriceItem,
+    PriceList,
+    PriceListSaved,
+    PricePolicy,
+    QuantityRule,
+)
 from b2bcore.pricing.resolve import (
     DEFAULT_ROUNDING,
     PriceExplanation,
@@ -39,6 +47,7 @@ from b2bcore.pricing.resolve import (
     check_price_lists,
     resolve_price,
 )
+from b2bcore.pricing.simulate import PriceChange, simulate_change
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["PricingService", "for_buyer"]
@@ -241,3 +250,88 @@ class PricingService:
             assert isinstance(full, PriceExplanation)
             raise NoPriceError(item.sku, for_buyer(full)) from None
         return attrs.evolve(quote, explanation=for_buyer(quote.explanation))
+
+    @staticmethod
+    def _stored_lists(uow: UnitOfWork, currency: str) -> list[PriceList]:
+        out: list[PriceList] = []
+        cursor: str | None = None
+        while True:
+            page = uow.price_lists.list(currency=currency, limit=100, cursor=cursor)
+            out.extend(page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    def price_cart(
+        self,
+        actor: Actor,
+        lines: Sequence[CartLineInput],
+        *,
+        currency: str,
+        discounts: Sequence[DiscountSet] = (),
+        business_unit_id: str | None = None,
+        channel: str | None = None,
+        customer_groups: Sequence[str] = (),
+        policy: PricePolicy = PricePolicy.MOST_SPECIFIC,
+        rounding: RoundingPolicy = DEFAULT_ROUNDING,
+        quantity_rules: Iterable[QuantityRule] | None = None,
+    ) -> CartPrice:
+        """The actor's cart at their own prices
+        (:func:`~b2bcore.pricing.cart.price_cart`), every line's explanation
+        :func:`for_buyer`."""
+        context = self.context_for(
+            actor,
+            currency=currency,
+            business_unit_id=business_unit_id,
+            channel=channel,
+            customer_groups=customer_groups,
+        )
+        try:
+            cart = price_cart(
+                context,
+                lines,
+                lists=self.index(currency),
+                discounts=discounts,
+                policy=policy,
+                rounding=rounding,
+                quantity_rules=quantity_rules,
+            )
+        except NoPriceError as e:
+            full = e.explanation
+            assert isinstance(full, PriceExplanation)
+            raise NoPriceError(e.sku, for_buyer(full)) from None
+        redacted = tuple(
+            attrs.evolve(
+                line, quote=attrs.evolve(line.quote, explanation=for_buyer(line.quote.explanation))
+            )
+            for line in cart.lines
+        )
+        return attrs.evolve(cart, lines=redacted)
+
+    def simulate(
+        self,
+        *,
+        operator_id: str,
+        proposed: Sequence[PriceList],
+        contexts: Sequence[PriceContext],
+        items: Sequence[PriceItem],
+        quantities: Iterable[Decimal | int | str] = (1,),
+    ) -> list[PriceChange]:
+        """What publishing ``proposed`` (new or changed lists) would change for
+        ``contexts`` and ``items``, against the stored lists of the same currencies
+        (:func:`~b2bcore.pricing.simulate.simulate_change`); the proposed set is
+        checked like a publish first."""
+        as_id(UserId, operator_id, path="operator_id")
+        if isinstance(proposed, (str, bytes)) or not all(
+            isinstance(pl, PriceList) for pl in proposed
+        ):
+            raise ValidationError("must be a list of PriceList", path="proposed")
+        currencies = {pl.currency for pl in proposed}
+        current: list[PriceList] = []
+        with self._uow() as uow:
+            for currency in sorted(currencies):
+                current.extend(self._stored_lists(uow, currency))
+        replaced = {pl.id for pl in proposed}
+        after = [pl for pl in current if pl.id not in replaced] + list(proposed)
+        check_price_lists(after)
+        return simulate_change(current, after, contexts, items, quantities=quantities)

@@ -19,6 +19,7 @@ from b2bcore.ids import CategoryId, PriceListId, ProductId, Sku
 from b2bcore.money import Money
 from b2bcore.portal import Portal
 from b2bcore.pricing import (
+    CartLineInput,
     Formula,
     NoPriceError,
     PriceItem,
@@ -178,3 +179,47 @@ def test_agents_quote_for_their_customer_and_strangers_are_denied(portal: Portal
     with pytest.raises(PermissionDeniedError) as info:
         portal.pricing.quote(Actor.user("acme", "nobody"), ITEM, 1, currency="EUR")
     assert info.value.decision_code == "unknown_user"
+
+
+def test_cart_through_the_portal_is_priced_and_redacted(portal: Portal) -> None:
+    portal.pricing.publish_price_list(operator_id="op", price_list=_list("public"))
+    portal.pricing.publish_price_list(
+        operator_id="op", price_list=_list("acme-deal", companies={"acme"}, percent="-10")
+    )
+    portal.pricing.publish_price_list(
+        operator_id="op", price_list=_list("globex-deal", companies={"globex"}, percent="-20")
+    )
+    other = PriceItem(
+        sku=Sku("P-2"), category_path=[CategoryId("pumps")], list_price=Money("50.00", "EUR")
+    )
+    cart = portal.pricing.price_cart(
+        Actor.user("acme", "ben"),
+        [CartLineInput(item=ITEM, quantity=2), CartLineInput(item=other, quantity=1)],
+        currency="EUR",
+    )
+    assert cart.total == Money("225.00", "EUR")  # 2 x 90.00 + 45.00
+    assert sum((line.net for line in cart.lines), Money.zero("EUR")) == cart.total
+    assert all("globex" not in line.quote.explanation.text() for line in cart.lines)
+
+
+def test_simulate_a_price_change_before_publishing(portal: Portal) -> None:
+    portal.pricing.publish_price_list(
+        operator_id="op", price_list=_list("acme-deal", companies={"acme"}, percent="-10")
+    )
+    proposal = _list("acme-deal", companies={"acme"}, percent="-15")
+    ctx = portal.pricing.context_for(Actor.user("acme", "ben"), currency="EUR")
+    other_ctx = portal.pricing.context_for(Actor.user("globex", "admin-globex"), currency="EUR")
+    changes = portal.pricing.simulate(
+        operator_id="op", proposed=[proposal], contexts=[ctx, other_ctx], items=[ITEM]
+    )
+    assert [(c.context.company_id, c.sku) for c in changes] == [("acme", "P-1")]
+    assert "90.00" in changes[0].describe()
+    assert "85.00" in changes[0].describe()
+    assert portal.pricing.price_list("acme-deal").rules[0].formula == Formula(percent="-10")
+    with pytest.raises(ConflictError):
+        portal.pricing.simulate(
+            operator_id="op",
+            proposed=[_list("clash", companies={"acme"})],
+            contexts=[ctx],
+            items=[ITEM],
+        )
