@@ -257,6 +257,8 @@ def _category_path(value: object) -> tuple[CategoryId, ...]:
 def _optional_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, Money):
         raise ValidationError("must be Money or None", path=attribute.name, value=value)
+    if isinstance(value, Money) and value.is_negative():
+        raise ValidationError("must not be negative", path=attribute.name, value=value)
 
 
 @attrs.frozen

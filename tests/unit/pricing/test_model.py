@@ -740,3 +740,10 @@ def test_quantity_rule_rejects_bad_input(changes: dict[str, Any], path: str, mes
 def test_plausible_bad_input_raises_a_b2bcore_error(build: Any) -> None:
     with pytest.raises(B2BCoreError):
         build()
+
+
+@pytest.mark.parametrize("field", ["list_price", "cost"])
+def test_price_item_refuses_negative_prices(field: str) -> None:
+    with pytest.raises(ValidationError, match="must not be negative") as exc:
+        PriceItem(sku=Sku("S"), **{field: Money("-0.01", "EUR")})  # type: ignore[arg-type]
+    assert exc.value.path == field
