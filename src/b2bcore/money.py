@@ -53,6 +53,7 @@ __all__ = [
     "is_currency",
     "minor_units",
     "to_decimal",
+    "to_quantity",
 ]
 
 #: The private arithmetic context: wide, exact (Inexact traps), never the global one.
@@ -135,6 +136,29 @@ def to_decimal(value: object, *, path: str = "amount") -> Decimal:
     if not result.is_finite():
         raise ValidationError(f"{value!r} is not a finite number", path=path, value=value)
     return result
+
+
+def to_quantity(value: object, *, path: str = "quantity") -> Decimal:
+    """Like :func:`to_decimal` for quantities at the public API: a wrong type (a float,
+    None, ...) is a :class:`~b2bcore.errors.ValidationError`, not a TypeError.
+
+    >>> to_quantity("2.5")
+    Decimal('2.5')
+    >>> to_quantity(1.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    b2bcore.errors.ValidationError: quantity: must be a number (Decimal, int or decimal str), ...
+    """
+    try:
+        return to_decimal(value, path=path)
+    except TypeError:
+        kind = type(value).__name__
+        hint = " (floats are never quantities: use Decimal or str)" if kind == "float" else ""
+        raise ValidationError(
+            f"must be a number (Decimal, int or decimal str), not {kind}{hint}",
+            path=path,
+            value=value,
+        ) from None
 
 
 class RoundingMode(enum.Enum):

@@ -201,6 +201,7 @@ PUBLIC: dict[str, list[str]] = {
         "is_currency",
         "minor_units",
         "to_decimal",
+        "to_quantity",
     ],
     "b2bcore.paging": [
         "DEFAULT_LIMIT",

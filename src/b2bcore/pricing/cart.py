@@ -58,7 +58,7 @@ from b2bcore.money import (
     RoundingStage,
     allocate,
     minor_units,
-    to_decimal,
+    to_quantity,
 )
 from b2bcore.pricing.model import (
     PriceContext,
@@ -94,16 +94,7 @@ _HUNDRED: Final = Decimal(100)
 
 
 def _number(value: object, path: str) -> Decimal:
-    try:
-        return to_decimal(value, path=path)
-    except TypeError:
-        kind = type(value).__name__
-        hint = " (floats are never quantities: use Decimal or str)" if kind == "float" else ""
-        raise ValidationError(
-            f"must be a number (Decimal, int or decimal str), not {kind}{hint}",
-            path=path,
-            value=value,
-        ) from None
+    return to_quantity(value, path=path)
 
 
 def _line_quantity(value: object) -> Decimal:

@@ -51,7 +51,7 @@ from b2bcore.money import (
     RoundingStage,
     _money,
     minor_units,
-    to_decimal,
+    to_quantity,
 )
 from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
 from b2bcore.pricing.model import (
@@ -239,7 +239,7 @@ def check_quantity(rule: QuantityRule | None, quantity: Decimal | int | str) -> 
     ...     print(e.lower, e.higher, "|", e)
     15 20 | quantity: 17 of BOLT is not 10 plus a multiple of 5; nearest valid: 15 or 20
     """
-    q = to_decimal(quantity, path="quantity")
+    q = to_quantity(quantity, path="quantity")
     if q <= 0:
         raise ValidationError("quantity must be positive", path="quantity", value=quantity)
     if rule is None:
@@ -1014,7 +1014,7 @@ def _tier_quantity_argument(
     """``resolve_price``'s ``tier_quantity``, checked (a function: on each call)."""
 
     def checked(value: object) -> Decimal:
-        tq = to_decimal(value, path="tier_quantity")
+        tq = to_quantity(value, path="tier_quantity")
         if tq <= 0:
             raise ValidationError("tier_quantity must be positive", path="tier_quantity", value=tq)
         return tq

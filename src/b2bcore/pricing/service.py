@@ -322,7 +322,7 @@ class PricingService:
         (:func:`~b2bcore.pricing.simulate.simulate_change`); the proposed set is
         checked like a publish first."""
         as_id(UserId, operator_id, path="operator_id")
-        if isinstance(proposed, (str, bytes)) or not all(
+        if not isinstance(proposed, (list, tuple)) or not all(
             isinstance(pl, PriceList) for pl in proposed
         ):
             raise ValidationError("must be a list of PriceList", path="proposed")

@@ -223,3 +223,19 @@ def test_simulate_a_price_change_before_publishing(portal: Portal) -> None:
             contexts=[ctx],
             items=[ITEM],
         )
+
+
+@pytest.mark.parametrize("quantity", [None, 1.5, [1], "one"])
+def test_bad_quantities_at_the_portal_are_validation_errors(
+    portal: Portal, quantity: object
+) -> None:
+    portal.pricing.publish_price_list(operator_id="op", price_list=_list("public"))
+    with pytest.raises(ValidationError) as info:
+        portal.pricing.quote(Actor.user("acme", "ben"), ITEM, quantity, currency="EUR")  # type: ignore[arg-type]
+    assert info.value.path == "quantity"
+
+
+def test_simulate_refuses_anything_but_a_list_of_price_lists(portal: Portal) -> None:
+    for bad in (None, "list", [object()]):
+        with pytest.raises(ValidationError):
+            portal.pricing.simulate(operator_id="op", proposed=bad, contexts=[], items=[])  # type: ignore[arg-type]
