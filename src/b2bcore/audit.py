@@ -26,7 +26,12 @@ from b2bcore.clock import to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.ids import CompanyId, new_id
 
-__all__ = ["AuditEntry", "Outcome"]
+__all__ = ["AuditEntry", "Outcome", "PLATFORM_AUDIT"]
+
+
+#: The audit trail of platform-level commands (agents, price lists), outside every
+#: company. Not a valid company id, so it can never collide with a tenant.
+PLATFORM_AUDIT = CompanyId("~platform")
 
 
 class Outcome(enum.Enum):
@@ -69,3 +74,19 @@ class AuditEntry:
     def by_agent(self) -> bool:
         """Whether an agent acted in an assisted session."""
         return self.assisted_session_id is not None
+
+    @classmethod
+    def platform(
+        cls, *, at: datetime, operator_id: str, action: str, target: str, detail: str = ""
+    ) -> AuditEntry:
+        """An allowed command of a platform operator, for the platform trail."""
+        return cls(
+            company_id=PLATFORM_AUDIT,
+            at=at,
+            acted_by=operator_id,
+            on_behalf_of=operator_id,
+            action=action,
+            target=target,
+            outcome=Outcome.ALLOWED,
+            detail=detail,
+        )

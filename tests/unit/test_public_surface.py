@@ -115,11 +115,11 @@ PUBLIC: dict[str, list[str]] = {
     "b2bcore.accounts.service": [
         "AccountsService",
         "MAX_ASSISTED_SESSION",
-        "PLATFORM_AUDIT",
     ],
     "b2bcore.audit": [
         "AuditEntry",
         "Outcome",
+        "PLATFORM_AUDIT",
     ],
     "b2bcore.cli": [
         "main",

@@ -50,7 +50,7 @@ from b2bcore.accounts.rules import (
     check_tree,
     explain_permission,
 )
-from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.audit import PLATFORM_AUDIT, AuditEntry, Outcome
 from b2bcore.clock import Clock, require_aware
 from b2bcore.errors import (
     ConflictError,
@@ -74,12 +74,10 @@ from b2bcore.money import Money
 from b2bcore.paging import DEFAULT_LIMIT, Page, iterate
 from b2bcore.storage.ports import UnitOfWork
 
-__all__ = ["AccountsService", "MAX_ASSISTED_SESSION", "PLATFORM_AUDIT"]
+__all__ = ["AccountsService", "MAX_ASSISTED_SESSION"]
 
 #: The longest an assisted session may last.
 MAX_ASSISTED_SESSION = timedelta(hours=12)
-#: The audit trail of platform-level commands (agents), outside every company.
-PLATFORM_AUDIT = CompanyId("~platform")
 
 
 def _user_resource(user: CompanyUser) -> Resource:
@@ -89,6 +87,17 @@ def _user_resource(user: CompanyUser) -> Resource:
         company_id=user.company_id,
         owner_id=user.id,
         business_unit_id=user.business_unit_ids[0],
+    )
+
+
+def _record_saved(role: Role, at: datetime) -> None:
+    role.record(
+        RoleSaved(
+            company_id=role.company_id,
+            occurred_at=at,
+            role_id=role.id,
+            permissions=tuple(rp.describe() for rp in role.permissions),
+        )
     )
 
 
@@ -512,14 +521,7 @@ class AccountsService:
                 role = Role(
                     id=rid, company_id=cid, name=name, permissions=given, description=description
                 )
-            role.record(
-                RoleSaved(
-                    company_id=cid,
-                    occurred_at=cmd.at,
-                    role_id=rid,
-                    permissions=tuple(rp.describe() for rp in role.permissions),
-                )
-            )
+            _record_saved(role, cmd.at)
             cmd.uow.roles.add(role)
             return role
 
@@ -556,14 +558,7 @@ class AccountsService:
             else:
                 entry = RolePermission(permission, scope=scope, limit=limit)
                 role.with_permission(entry.permission, scope=entry.scope, limit=entry.limit)
-            role.record(
-                RoleSaved(
-                    company_id=role.company_id,
-                    occurred_at=cmd.at,
-                    role_id=rid,
-                    permissions=tuple(rp.describe() for rp in role.permissions),
-                )
-            )
+            _record_saved(role, cmd.at)
             cmd.uow.roles.update(role)
             return role
 
@@ -780,14 +775,8 @@ class AccountsService:
         with self._uow() as uow:
             uow.agents.add(agent)
             uow.audit.append(
-                AuditEntry(
-                    company_id=PLATFORM_AUDIT,
-                    at=at,
-                    acted_by=op,
-                    on_behalf_of=op,
-                    action="agent.register",
-                    target=f"agent:{aid}",
-                    outcome=Outcome.ALLOWED,
+                AuditEntry.platform(
+                    at=at, operator_id=op, action="agent.register", target=f"agent:{aid}"
                 )
             )
             uow.commit()

@@ -22,8 +22,7 @@ import attrs
 from b2bcore._command import Command, member_query
 from b2bcore.accounts.model import Actor
 from b2bcore.accounts.rules import ancestors
-from b2bcore.accounts.service import PLATFORM_AUDIT
-from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.audit import PLATFORM_AUDIT, AuditEntry
 from b2bcore.clock import Clock
 from b2bcore.errors import ConcurrencyError, ValidationError
 from b2bcore.ids import BusinessUnitId, PriceListId, UserId, as_id
@@ -118,14 +117,11 @@ class PricingService:
             else:
                 uow.price_lists.update(price_list)
             uow.audit.append(
-                AuditEntry(
-                    company_id=PLATFORM_AUDIT,
+                AuditEntry.platform(
                     at=at,
-                    acted_by=op,
-                    on_behalf_of=op,
+                    operator_id=op,
                     action="price_list.publish",
                     target=f"price_list:{price_list.id}",
-                    outcome=Outcome.ALLOWED,
                     detail=f"{len(price_list.rules)} rules, version {price_list.version}",
                 )
             )
