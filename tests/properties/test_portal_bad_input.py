@@ -144,8 +144,11 @@ def test_any_input_either_succeeds_or_fails_cleanly(
         except B2BCoreError as e:
             event(f"{name}: {e.code}")
             assert _snapshot(portal) == before, f"{name} failed but changed the store"
+            # Refused before the command ran (argument checks): no line; refused or
+            # failed inside it: exactly one line, and it says so.
+            new = _audit_outcomes(portal)[audited:]
+            assert new in ([], ["failed"], ["denied"]), new
         else:
             event(f"{name}: ok")
             assert _snapshot(portal) != before, f"{name} succeeded but stored nothing"
-        # Every attempt past argument checking leaves exactly one audit line.
-        assert len(_audit_outcomes(portal)) - audited in (0, 1)
+            assert _audit_outcomes(portal)[audited:] == ["allowed"]
