@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
@@ -24,7 +25,7 @@ from b2bcore.accounts.model import Actor
 from b2bcore.accounts.rules import ancestors
 from b2bcore.audit import PLATFORM_AUDIT, AuditEntry
 from b2bcore.clock import Clock
-from b2bcore.errors import ConcurrencyError, ValidationError
+from b2bcore.errors import B2BCoreError, ConcurrencyError, ValidationError
 from b2bcore.ids import BusinessUnitId, PriceListId, UserId, as_id
 from b2bcore.money import RoundingPolicy
 from b2bcore.paging import iterate
@@ -89,7 +90,24 @@ class PricingService:
         if not isinstance(price_list, PriceList):
             raise ValidationError("must be a PriceList", path="price_list", value=price_list)
         at = self._clock.now()
-        with self._uow() as uow:
+        try:
+            self._publish(uow_factory=self._uow, price_list=price_list, operator_id=op, at=at)
+        except B2BCoreError:
+            price_list.pull_events()  # the caller's object keeps no event of a failed publish
+            raise
+        self.refresh(price_list.currency)
+        return price_list
+
+    @staticmethod
+    def _publish(
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        price_list: PriceList,
+        operator_id: str,
+        at: datetime,
+    ) -> None:
+        op = operator_id
+        with uow_factory() as uow:
             same_currency = list(
                 iterate(
                     lambda c: uow.price_lists.list(
@@ -126,8 +144,6 @@ class PricingService:
                 )
             )
             uow.commit()
-        self.refresh(price_list.currency)
-        return price_list
 
     def price_list(self, list_id: str) -> PriceList:
         """A stored price list (NotFoundError if there is none)."""

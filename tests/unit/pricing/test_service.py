@@ -15,7 +15,7 @@ from b2bcore.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from b2bcore.ids import CategoryId, PriceListId, ProductId, Sku
+from b2bcore.ids import CategoryId, CompanyId, PriceListId, ProductId, Sku
 from b2bcore.money import Money
 from b2bcore.portal import Portal
 from b2bcore.pricing import (
@@ -239,3 +239,16 @@ def test_simulate_refuses_anything_but_a_list_of_price_lists(portal: Portal) -> 
     for bad in (None, "list", [object()]):
         with pytest.raises(ValidationError):
             portal.pricing.simulate(operator_id="op", proposed=bad, contexts=[], items=[])  # type: ignore[arg-type]
+
+
+def test_a_failed_publish_leaves_no_pending_event_on_the_list(portal: Portal) -> None:
+    ghost = _list("ghost")
+    ghost.version = 3  # claims to have been read, but was never stored
+    with pytest.raises(ConcurrencyError):
+        portal.pricing.publish_price_list(operator_id="op", price_list=ghost)
+    assert ghost.pull_events() == []
+    ghost.version = 0
+    portal.pricing.publish_price_list(operator_id="op", price_list=ghost)
+    with portal.store.unit_of_work() as uow:
+        saved = uow.outbox.list(company_id=CompanyId("~platform"), limit=10)
+    assert len(saved) == 1  # one event, not one per attempt
