@@ -200,16 +200,16 @@ def in_scope(scope: PriceScope, ctx: PriceContext) -> bool:
     )
 
 
-def buyer_specificity(scope: PriceScope) -> int:
-    """company 5 > business unit 4 > customer group 3 > channel 2 > country 1 > none 0."""
-    dims = (
-        scope.companies,
-        scope.business_units,
-        scope.customer_groups,
-        scope.channels,
-        scope.countries,
+def buyer_specificity(scope: PriceScope) -> tuple[bool, ...]:
+    """Which dimensions are set, company first: compared as tuples, the most specific
+    set dimension decides, then the next ones."""
+    return (
+        bool(scope.companies),
+        bool(scope.business_units),
+        bool(scope.customer_groups),
+        bool(scope.channels),
+        bool(scope.countries),
     )
-    return next((5 - i for i, dim in enumerate(dims) if dim), 0)
 
 
 def target_match(target: RuleTarget, item: PriceItem) -> tuple[int, int] | None:
@@ -232,7 +232,7 @@ def precedence(pl: PriceList, rule: PriceRule, match: tuple[int, int]) -> tuple[
     """Smaller is better: buyer, target, depth, priority, later start, list id, rule id."""
     start = (effective_start(pl, rule) - _EPOCH) // _MICROSECOND
     return (
-        -buyer_specificity(pl.scope),
+        tuple(not dim for dim in buyer_specificity(pl.scope)),
         -match[0],
         -match[1],
         -pl.priority,
@@ -276,17 +276,25 @@ def round_step(value: Fraction, step: RoundingStep) -> Fraction:
 
 
 def round_to_ending(value: Fraction, ending: Fraction, mode: RoundingMode) -> Fraction:
-    """The number with that fractional part below or above ``value``: down/floor the
-    one below, up/ceiling the one above, half modes the nearest (ties above, except
-    half-down); never below zero when ``value`` is not."""
-    lower = math.floor(value - ending) + ending
-    upper = lower if lower == value else lower + 1
+    """The number with that ending below or above ``value`` (an ending below 1 repeats
+    every 1, 9.99 every 10, 95 every 100): down/floor the one below, up/ceiling the
+    one above, half modes the nearest (ties: up above, down below, even the one
+    with an even number of periods); never below zero when ``value`` is not."""
+    period = 1
+    while ending >= period:
+        period *= 10
+    periods = math.floor((value - ending) / period)
+    lower = periods * period + ending
+    upper = lower if lower == value else lower + period
     if lower < 0 <= value:
         return upper  # a price is never rounded into a negative one (0.40 -> -0.01)
     below, above = value - lower, upper - value
-    nearest = (
-        lower if below < above or (below == above and mode is RoundingMode.HALF_DOWN) else upper
-    )
+    if below != above:
+        nearest = lower if below < above else upper
+    elif mode is RoundingMode.HALF_EVEN:
+        nearest = lower if periods % 2 == 0 else upper
+    else:
+        nearest = lower if mode is RoundingMode.HALF_DOWN else upper
     directed = {
         RoundingMode.DOWN: lower,
         RoundingMode.FLOOR: lower,
@@ -296,17 +304,20 @@ def round_to_ending(value: Fraction, ending: Fraction, mode: RoundingMode) -> Fr
     return directed.get(mode, nearest)
 
 
-def apply_formula(formula: Formula, base: Fraction) -> Fraction:
+def apply_formula(formula: Formula, base: Fraction, digits: int) -> Fraction:
     """base -> percent -> rounding -> surcharge -> margin clamp -> never negative."""
     value = base * (1 + Fraction(formula.percent) / 100)
     if formula.rounding is not None:
         value = round_step(value, formula.rounding)
     if formula.surcharge is not None:
         value += Fraction(formula.surcharge.amount)
+    scale = 10**digits  # margin bounds are rounded inwards to minor units
     if formula.min_margin is not None:
-        value = max(value, base * (1 + Fraction(formula.min_margin) / 100))
+        least = base * (1 + Fraction(formula.min_margin) / 100)
+        value = max(value, Fraction(math.ceil(least * scale), scale))
     if formula.max_margin is not None:
-        value = min(value, base * (1 + Fraction(formula.max_margin) / 100))
+        most = base * (1 + Fraction(formula.max_margin) / 100)
+        value = min(value, Fraction(math.floor(most * scale), scale))
     return max(value, Fraction(0))
 
 
@@ -361,7 +372,8 @@ class Oracle:
             return Fraction(price.amount)
         assert formula is not None
         base = self.base(pl, formula, visiting)
-        return None if base is None else apply_formula(formula, base)
+        digits = minor_units(pl.currency)
+        return None if base is None else apply_formula(formula, base, digits)
 
     def base(self, pl: PriceList, formula: Formula, visiting: frozenset[str]) -> Fraction | None:
         money: Money | None
@@ -388,8 +400,9 @@ class Oracle:
         found = self.applicable(only=None, visiting=frozenset())
         if not found:
             return None
-        if policy is PricePolicy.LOWEST:
-            return min(found, key=lambda f: (f.value, f.key))
+        if policy is PricePolicy.LOWEST:  # what the buyer pays: the rounded unit price
+            digits = minor_units(self.ctx.currency)
+            return min(found, key=lambda f: (half_up(f.value, digits), f.key))
         return min(found, key=lambda f: f.key)
 
 
@@ -543,7 +556,9 @@ def test_formulas_equal_the_oracle_step_by_step(formula: Formula, list_price: Mo
     winner = quote.explanation.winner
     assert winner is not None
     assert winner.unit_price is not None
-    assert Fraction(winner.unit_price.amount) == apply_formula(formula, Fraction(list_price.amount))
+    assert Fraction(winner.unit_price.amount) == apply_formula(
+        formula, Fraction(list_price.amount), minor_units(list_price.currency)
+    )
 
 
 # --- (b) order does not matter --------------------------------------------------------

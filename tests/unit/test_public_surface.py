@@ -240,6 +240,7 @@ PUBLIC: dict[str, list[str]] = {
         "PricePolicy",
         "PriceQuote",
         "PriceRule",
+        "PriceRuleConflictError",
         "PriceScope",
         "PriceTier",
         "PricedLine",
@@ -273,6 +274,7 @@ PUBLIC: dict[str, list[str]] = {
     "b2bcore.pricing.errors": [
         "Explained",
         "NoPriceError",
+        "PriceRuleConflictError",
         "QuantityRuleError",
     ],
     "b2bcore.pricing.model": [

@@ -17,7 +17,7 @@ from b2bcore.pricing.cart import (
     StackingMode,
     price_cart,
 )
-from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
+from b2bcore.pricing.errors import NoPriceError, PriceRuleConflictError, QuantityRuleError
 from b2bcore.pricing.model import (
     BaseKind,
     Formula,
@@ -73,6 +73,7 @@ __all__ = [
     "PricePolicy",
     "PriceQuote",
     "PriceRule",
+    "PriceRuleConflictError",
     "PriceScope",
     "PriceTier",
     "PricedLine",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from b2bcore.errors import NotFoundError, ValidationError
+from b2bcore.errors import ConflictError, NotFoundError, ValidationError
 
-__all__ = ["Explained", "NoPriceError", "QuantityRuleError"]
+__all__ = ["Explained", "NoPriceError", "PriceRuleConflictError", "QuantityRuleError"]
 
 
 class QuantityRuleError(ValidationError):
@@ -59,3 +59,20 @@ class NoPriceError(NotFoundError):
         super().__init__("price", sku, f"no applicable price for {sku}: {explanation.summary()}")
         self.sku = sku
         self.explanation = explanation
+
+
+class PriceRuleConflictError(ConflictError):
+    """Two rules that would tie on every precedence step but the ids: which one wins
+    would be arbitrary. ``first`` and ``second`` are their ``(list id, rule id)``.
+    """
+
+    code = "pricing.rule_conflict"
+
+    def __init__(self, first: tuple[str, str], second: tuple[str, str]) -> None:
+        super().__init__(
+            f"rules {first[0]}/{first[1]} and {second[0]}/{second[1]} have the same "
+            "scope, target, window and priority: the winner would be arbitrary; change "
+            "one's priority or window"
+        )
+        self.first = first
+        self.second = second

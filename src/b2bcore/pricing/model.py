@@ -142,9 +142,18 @@ def _countries(value: object) -> frozenset[str]:
 class PriceScope:
     """Which buyers a price list is for; an empty dimension means "any".
 
-    Every non-empty dimension must match. The list's *buyer specificity* is its most
-    specific non-empty dimension: company > business unit > customer group >
-    channel > country > unscoped.
+    Every non-empty dimension must match. The list's *buyer specificity* ranks
+    scopes by their most specific non-empty dimension — company > business unit >
+    customer group > channel > country > unscoped — and, between scopes whose most
+    specific dimension is the same, by the next ones: a list for one company in one
+    country is more specific than a list for that company alone.
+
+    >>> PriceScope(companies={"acme"}).specificity
+    16
+    >>> PriceScope(companies={"acme"}, countries={"DE"}).specificity
+    17
+    >>> PriceScope(business_units={"plant-1"}, channels={"web"}).specificity
+    10
     """
 
     companies: frozenset[CompanyId] = attrs.field(factory=frozenset, converter=_companies)
@@ -155,17 +164,16 @@ class PriceScope:
 
     @property
     def specificity(self) -> int:
-        """5 company, 4 business unit, 3 customer group, 2 channel, 1 country, 0 none."""
-        for rank, dim in (
-            (5, self.companies),
-            (4, self.business_units),
-            (3, self.customer_groups),
-            (2, self.channels),
-            (1, self.countries),
-        ):
-            if dim:
-                return rank
-        return 0
+        """One bit per non-empty dimension: company 16, business unit 8, customer
+        group 4, channel 2, country 1 (0: unscoped). Compared as numbers, the most
+        specific dimension decides first, then the next ones."""
+        return (
+            (16 if self.companies else 0)
+            | (8 if self.business_units else 0)
+            | (4 if self.customer_groups else 0)
+            | (2 if self.channels else 0)
+            | (1 if self.countries else 0)
+        )
 
     def mismatch(self, context: PriceContext) -> str | None:
         """Why ``context`` is outside this scope, or None if it is inside."""
@@ -350,13 +358,25 @@ class BaseKind(enum.Enum):
     COST = "cost"
 
 
+_MAX_ENDING = Decimal(10) ** 12
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
 @attrs.frozen
 class RoundingStep:
     """Round to a multiple (``0.05``) or to an ending (``0.99``).
 
     ``mode`` picks the direction: the default ``HALF_UP`` goes to the nearest
-    candidate (ending 0.99: 12.30 → 11.99, 12.60 → 12.99, a tie goes up); ``UP`` and
-    ``CEILING`` go up (12.30 → 12.99), ``DOWN`` and ``FLOOR`` go down.
+    candidate (ending 0.99: 12.30 → 11.99, 12.60 → 12.99, a tie goes up);
+    ``HALF_EVEN`` breaks a tie towards the candidate whose number of whole periods,
+    ``(candidate - ending) / period``, is even (ending 0.99: 12.49 → 12.99, 11.49 →
+    10.99); ``HALF_DOWN`` breaks it down; ``UP`` and ``CEILING`` go up
+    (12.30 → 12.99), ``DOWN`` and ``FLOOR`` go down. An ending of 1 or more repeats
+    every power of ten above it: ending 9.99 rounds 23.50 to 19.99 and 26.00 to 29.99.
     """
 
     multiple: Decimal | None = attrs.field(default=None, converter=_opt_dec_multiple)
@@ -370,11 +390,24 @@ class RoundingStep:
             raise ValidationError("give exactly one of multiple or ending", path="rounding")
         if self.multiple is not None and self.multiple <= 0:
             raise ValidationError("multiple must be positive", path="rounding.multiple")
-        if self.ending is not None and not Decimal(0) <= self.ending < 1:
+        if self.ending is not None and not (
+            0 <= self.ending < _MAX_ENDING and _exponent(self.ending.normalize()) >= -6
+        ):
             raise ValidationError(
-                "ending must be the fractional part, from 0 to below 1 (e.g. 0.99)",
+                "ending must be from 0 to below 10^12 with at most 6 decimals "
+                "(0.99 for prices like 12.99, 9.99 for 19.99, 29.99, ...)",
                 path="rounding.ending",
+                value=self.ending,
             )
+
+    @property
+    def period(self) -> Decimal:
+        """How far apart the prices with this ending lie: 1 for an ending below 1
+        (0.99: 11.99, 12.99), else the power of ten above the ending (9.99: 9.99,
+        19.99, 29.99; 95: 95, 195)."""
+        if self.ending is None or self.ending < 1:
+            return Decimal(1)
+        return Decimal(10) ** (self.ending.adjusted() + 1)
 
 
 def _optional_rounding(_inst: object, _attribute: object, value: Any) -> None:

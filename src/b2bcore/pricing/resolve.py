@@ -36,13 +36,13 @@ from __future__ import annotations
 import decimal
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
 import attrs
 
-from b2bcore.errors import ConflictError, ValidationError
+from b2bcore.errors import ValidationError
 from b2bcore.money import (
     CALCULATION_CONTEXT,
     Money,
@@ -53,7 +53,7 @@ from b2bcore.money import (
     minor_units,
     to_quantity,
 )
-from b2bcore.pricing.errors import NoPriceError, QuantityRuleError
+from b2bcore.pricing.errors import NoPriceError, PriceRuleConflictError, QuantityRuleError
 from b2bcore.pricing.model import (
     BaseKind,
     Formula,
@@ -96,6 +96,10 @@ _STEPS: Final = (
     "rule id",
 )
 DEFAULT_ROUNDING: Final = RoundingPolicy(RoundingMode.HALF_UP, RoundingStage.UNIT)
+_CEILING: Final = RoundingPolicy(RoundingMode.CEILING)
+_FLOOR: Final = RoundingPolicy(RoundingMode.FLOOR)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 # --- explanation -----------------------------------------------------------------------
@@ -184,7 +188,14 @@ class PriceExplanation:
 
 @attrs.frozen
 class PriceQuote:
-    """A resolved price: unit price, line total and why. Pin it to keep a price."""
+    """A resolved price: unit price, line total and why. Pin it to keep a price.
+
+    ``tier_quantity`` is the quantity that chose the winner's tier: the line's own
+    quantity, or — in a cart — the quantity summed over the rule's tier basis (SKU,
+    product or category). With rounding stage ``UNIT`` the unit price is rounded to
+    the currency's minor units; with ``LINE`` or ``TOTAL`` it is the exact price
+    and only the line total (``LINE``) or the document (``TOTAL``) is rounded.
+    """
 
     sku: str
     quantity: Decimal
@@ -196,6 +207,7 @@ class PriceQuote:
     context: PriceContext
     rounding: RoundingPolicy
     policy: PricePolicy
+    tier_quantity: Decimal
     explanation: PriceExplanation = attrs.field(eq=False, repr=False)
 
     @property
@@ -209,13 +221,26 @@ class PriceQuote:
         *,
         lists: Sequence[PriceList] | PriceIndex,
         at: datetime | None = None,
+        tier_quantity: Decimal | int | None = None,
     ) -> PriceQuote | None:
         """Price the same line again (at ``at``, default the quote's own time) and
         return the new quote if anything changed, or None if the pinned quote still
-        holds exactly."""
+        holds exactly.
+
+        Tiers are chosen by ``tier_quantity``, default the quote's own: a line
+        pinned from a cart keeps the quantity its tier basis summed to in that cart
+        (re-price the whole cart with :func:`~b2bcore.pricing.cart.price_cart` to
+        follow a cart whose other lines changed).
+        """
         context = self.context if at is None else attrs.evolve(self.context, at=at)
         fresh = resolve_price(
-            context, item, self.quantity, lists=lists, policy=self.policy, rounding=self.rounding
+            context,
+            item,
+            self.quantity,
+            lists=lists,
+            policy=self.policy,
+            rounding=self.rounding,
+            tier_quantity=self.tier_quantity if tier_quantity is None else tier_quantity,
         )
         same = (
             fresh.unit_price == self.unit_price
@@ -277,6 +302,8 @@ def _check_steps(rule: QuantityRule, q: Decimal) -> Decimal:
 # --- the index -------------------------------------------------------------------------
 
 _Entry = tuple[PriceList, PriceRule]
+#: The quantity that selects tiers: one for every rule, or one per rule (its basis).
+TierQuantity = Decimal | Callable[[PriceRule], Decimal]
 
 
 class _ListHead:
@@ -456,7 +483,7 @@ def _compile(
         -_TARGET_RANK[rule.target.kind],
         0,
         -pl.priority,
-        -start.timestamp(),
+        -((start - _EPOCH) // _MICROSECOND),
         pl.id,
     )
     prefix = prefixes.setdefault(prefix, prefix)
@@ -482,25 +509,33 @@ def _round_step(value: Decimal, step: RoundingStep) -> Decimal:
 
 
 def _round_step_in_context(value: Decimal, step: RoundingStep) -> Decimal:
-    mode = step.mode.value
     if step.multiple is not None:
         m = step.multiple
-        return (value / m).quantize(Decimal(1), rounding=mode) * m
+        return (value / m).quantize(Decimal(1), rounding=step.mode.value) * m
     ending = step.ending if step.ending is not None else Decimal(0)
-    lower = (value - ending).to_integral_value(rounding=ROUND_FLOOR) + ending
-    upper = lower if lower == value else lower + 1
+    period = step.period
+    periods = ((value - ending) / period).to_integral_value(rounding=ROUND_FLOOR)
+    lower = periods * period + ending
+    upper = lower if lower == value else lower + period
     if lower < 0 <= value:
         # No price below this one has the ending (0.40 -> -0.01): never round a price
         # into a negative (that the never-negative step would turn into free).
         return upper
-    if step.mode in (RoundingMode.DOWN, RoundingMode.FLOOR):
-        return lower
-    if step.mode in (RoundingMode.UP, RoundingMode.CEILING):
-        return upper
-    below, above = value - lower, upper - value
-    if below < above or (below == above and step.mode is RoundingMode.HALF_DOWN):
-        return lower
-    return upper
+    return lower if _towards_lower(step.mode, value - lower, upper - value, periods) else upper
+
+
+def _towards_lower(mode: RoundingMode, below: Decimal, above: Decimal, periods: Decimal) -> bool:
+    """Whether rounding to an ending goes to the candidate ``below`` the value (the
+    other lies ``above`` it; ``periods`` counts the lower one's whole periods)."""
+    if mode in (RoundingMode.DOWN, RoundingMode.FLOOR):
+        return True
+    if mode in (RoundingMode.UP, RoundingMode.CEILING):
+        return False
+    if below != above:
+        return below < above
+    if mode is RoundingMode.HALF_EVEN:
+        return periods % 2 == 0
+    return mode is RoundingMode.HALF_DOWN
 
 
 class _BaseMissingError(Exception):
@@ -524,6 +559,7 @@ def _base(
     item: PriceItem,
     context: PriceContext,
     quantity: Decimal,
+    tier_quantity: TierQuantity,
     index: PriceIndex,
     visiting: frozenset[str],
 ) -> Decimal:
@@ -540,7 +576,13 @@ def _base(
                 f"price lists derive from each other in a cycle via {list_id!r}"
             )
         base_money = _resolve_in(
-            context, item, quantity, index, only_list=list_id, visiting=visiting | {owner.id}
+            context,
+            item,
+            quantity,
+            tier_quantity,
+            index,
+            only_list=list_id,
+            visiting=visiting | {owner.id},
         )
     if base_money is None:
         raise _BaseMissingError(f"the item has no {_base_label(formula, owner)}")
@@ -552,9 +594,15 @@ def _base(
     return base_money.amount
 
 
-def _apply(formula: Formula, base: Decimal, steps: list[FormulaStep] | None) -> Decimal:
+def _apply(
+    formula: Formula, base: Decimal, currency: str, steps: list[FormulaStep] | None
+) -> Decimal:
     """Percent, rounding, surcharge and margin clamp; each step is recorded exactly
     in ``steps`` (None: just compute — the explanation recomputes them on demand).
+
+    A margin bound is rounded to the currency's minor units *inwards* (a minimum
+    up, a maximum down), so that rounding the unit price afterwards can never take
+    it outside the margin.
 
     Every operation runs in :data:`~b2bcore.money.CALCULATION_CONTEXT`, never the
     thread's context.
@@ -576,7 +624,7 @@ def _apply(formula: Formula, base: Decimal, steps: list[FormulaStep] | None) -> 
         if steps is not None:
             steps.append(FormulaStep("surcharge", value, f"{formula.surcharge.amount:+}"))
     if formula.min_margin is not None or formula.max_margin is not None:
-        value = _clamp(formula, base, value, steps)
+        value = _clamp(formula, base, value, minor_units(currency), steps)
     if value < 0:
         value = Decimal(0)
         if steps is not None:
@@ -585,18 +633,24 @@ def _apply(formula: Formula, base: Decimal, steps: list[FormulaStep] | None) -> 
 
 
 def _clamp(
-    formula: Formula, base: Decimal, value: Decimal, steps: list[FormulaStep] | None
+    formula: Formula,
+    base: Decimal,
+    value: Decimal,
+    digits: int,
+    steps: list[FormulaStep] | None,
 ) -> Decimal:
     """The margin clamp of :func:`_apply`."""
     ctx = CALCULATION_CONTEXT
     if formula.min_margin is not None:
         least = ctx.multiply(base, ctx.add(1, ctx.divide(formula.min_margin, 100)))
+        least = _CEILING.round_decimal(least, digits)
         if value < least:
             value = least
             if steps is not None:
                 steps.append(FormulaStep("min margin", value, f"{formula.min_margin}%"))
     if formula.max_margin is not None:
         most = ctx.multiply(base, ctx.add(1, ctx.divide(formula.max_margin, 100)))
+        most = _FLOOR.round_decimal(most, digits)
         if value > most:
             value = most
             if steps is not None:
@@ -612,6 +666,7 @@ def _price_rule(
     context: PriceContext,
     quantity: Decimal,
     tier_quantity: Decimal,
+    base_tier_quantity: TierQuantity,
     index: PriceIndex,
     visiting: frozenset[str],
 ) -> tuple[Decimal, PriceTier | None, Decimal | None]:
@@ -629,10 +684,11 @@ def _price_rule(
         item=item,
         context=context,
         quantity=quantity,
+        tier_quantity=base_tier_quantity,
         index=index,
         visiting=visiting,
     )
-    return _apply(formula, base, None), tier, base
+    return _apply(formula, base, owner.currency, None), tier, base
 
 
 def _steps(
@@ -648,7 +704,7 @@ def _steps(
     assert formula is not None
     assert base is not None
     steps = [*head, FormulaStep(_base_label(formula, owner), base)]
-    _apply(formula, base, steps)
+    _apply(formula, base, owner.currency, steps)
     return tuple(steps)
 
 
@@ -720,15 +776,22 @@ def _rank(hit: _Hit) -> _Key:
     return hit[0]
 
 
-def _rank_lowest(hit: _Hit) -> tuple[Decimal, _Key]:
-    return hit[1], hit[0]
+def _lowest_rank(rounding: RoundingPolicy, currency: str) -> Callable[[_Hit], tuple[Decimal, _Key]]:
+    """The LOWEST policy's ranking: the *final* unit price (rounded when the policy
+    rounds unit prices, so that two rules that charge the same cent tie), then the
+    MOST_SPECIFIC order."""
+    if rounding.stage is not RoundingStage.UNIT:
+        return lambda hit: (hit[1], hit[0])
+    digits = minor_units(currency)
+    round_decimal = rounding.round_decimal
+    return lambda hit: (round_decimal(hit[1], digits), hit[0])
 
 
 def _judge(
     context: PriceContext,
     item: PriceItem,
     quantity: Decimal,
-    tier_quantity: Decimal | Callable[[PriceRule], Decimal],
+    tier_quantity: TierQuantity,
     index: PriceIndex,
     *,
     only_list: str | None,
@@ -774,6 +837,7 @@ def _judge(
                     context=context,
                     quantity=quantity,
                     tier_quantity=tq,
+                    base_tier_quantity=tier_quantity,
                     index=index,
                     visiting=visiting,
                 )
@@ -788,13 +852,16 @@ def _resolve_in(
     context: PriceContext,
     item: PriceItem,
     quantity: Decimal,
+    tier_quantity: TierQuantity,
     index: PriceIndex,
     *,
     only_list: str,
     visiting: frozenset[str],
 ) -> Money:
+    """The price of the base list ``only_list`` (its scope is not checked: the
+    derived list names it, and the derived list's scope says who gets the price)."""
     applicable, rejected = _judge(
-        context, item, quantity, quantity, index, only_list=only_list, visiting=visiting
+        context, item, quantity, tier_quantity, index, only_list=only_list, visiting=visiting
     )
     if not applicable:
         # Say why, so that a cycle or a missing base price deeper down stays visible.
@@ -814,7 +881,7 @@ class _PendingExplanation:
     """What a :class:`PriceExplanation` is made of, kept raw until someone reads
     ``PriceQuote.explanation`` (most quotes are never explained)."""
 
-    __slots__ = ("applicable", "context", "policy", "quantity", "rejected", "sku")
+    __slots__ = ("applicable", "context", "policy", "quantity", "rejected", "rounding", "sku")
 
     def __init__(
         self,
@@ -822,10 +889,12 @@ class _PendingExplanation:
         quantity: Decimal,
         context: PriceContext,
         policy: PricePolicy,
+        rounding: RoundingPolicy,
         *,
         applicable: list[_Hit],
         rejected: _Misses,
     ) -> None:
+        self.rounding = rounding
         self.sku = sku
         self.quantity = quantity
         self.context = context
@@ -836,7 +905,8 @@ class _PendingExplanation:
     def build(self) -> PriceExplanation:
         currency = self.context.currency
         lowest = self.policy is PricePolicy.LOWEST
-        ordered = sorted(self.applicable, key=_rank_lowest if lowest else _rank)
+        final = _lowest_rank(self.rounding, currency)
+        ordered = sorted(self.applicable, key=final if lowest else _rank)
         candidates: list[Candidate] = []
         if ordered:
             win_key, win_value, win_pl, win_rule, win_tier, win_base = ordered[0]
@@ -852,9 +922,11 @@ class _PendingExplanation:
                     steps=_steps(win_pl, win_rule, win_tier, win_base),
                 )
             )
-            for key, value, pl, rule, tier, base in ordered[1:]:
-                if lowest and value != win_value:
-                    reason = f"higher price ({value} > {win_value})"
+            win_final = final(ordered[0])[0]
+            for hit in ordered[1:]:
+                key, value, pl, rule, tier, base = hit
+                if lowest and (price := final(hit)[0]) != win_final:
+                    reason = f"higher price ({price} > {win_final})"
                 else:
                     reason = f"lost on {_lost_on(key, win_key)}"
                 candidates.append(
@@ -931,6 +1003,7 @@ _set_tier_min_quantity = _QUOTE_SLOTS["tier_min_quantity"].__set__
 _set_context = _QUOTE_SLOTS["context"].__set__
 _set_rounding = _QUOTE_SLOTS["rounding"].__set__
 _set_policy = _QUOTE_SLOTS["policy"].__set__
+_set_tier_quantity = _QUOTE_SLOTS["tier_quantity"].__set__
 _set_explanation = _EXPLANATION_SLOT.__set__
 
 
@@ -981,11 +1054,11 @@ def resolve_price(
     applicable, rejected = _judge(context, item, q, tq, index, only_list=None, visiting=frozenset())
     if not applicable:
         pending = _PendingExplanation(
-            item.sku, q, context, policy, applicable=applicable, rejected=rejected
+            item.sku, q, context, policy, rounding, applicable=applicable, rejected=rejected
         )
         raise NoPriceError(item.sku, pending.build())
     if policy is PricePolicy.LOWEST:
-        win = min(applicable, key=_rank_lowest)
+        win = min(applicable, key=_lowest_rank(rounding, context.currency))
     else:
         win = min(applicable, key=_rank)
     _key, value, pl, rule, tier, _base_amount = win
@@ -1001,9 +1074,12 @@ def resolve_price(
     _set_context(quote, context)
     _set_rounding(quote, rounding)
     _set_policy(quote, policy)
+    _set_tier_quantity(quote, tq(rule) if callable(tq) else tq)
     _set_explanation(
         quote,
-        _PendingExplanation(item.sku, q, context, policy, applicable=applicable, rejected=rejected),
+        _PendingExplanation(
+            item.sku, q, context, policy, rounding, applicable=applicable, rejected=rejected
+        ),
     )
     return quote
 
@@ -1052,7 +1128,8 @@ def check_price_lists(lists: Iterable[PriceList]) -> None:
     """Reject a set of lists that would make selection ambiguous or loop.
 
     * two rules with the same scope, target, window and priority (in one list or in
-      two lists of the same currency) → ConflictError naming both;
+      two lists of the same currency) → :class:`~b2bcore.pricing.errors.PriceRuleConflictError`
+      naming both;
     * derived lists (``base_list_id``, ``price_list`` formulas) that form a cycle, or
       name a list that does not exist → ValidationError.
     """
@@ -1063,7 +1140,7 @@ def check_price_lists(lists: Iterable[PriceList]) -> None:
         if not isinstance(pl, PriceList):
             raise ValidationError("must be a PriceList", path=f"lists[{i}]", value=pl)
     by_id = {pl.id: pl for pl in all_lists}
-    seen: dict[tuple[object, ...], str] = {}
+    seen: dict[tuple[object, ...], tuple[str, str]] = {}
     for pl in sorted(all_lists, key=lambda p: p.id):
         for rule in pl.rules:
             # The window in which the rule really applies: its own ∩ its list's.
@@ -1073,12 +1150,8 @@ def check_price_lists(lists: Iterable[PriceList]) -> None:
             key = (pl.currency, pl.scope, rule.target, start, end, pl.priority)
             other = seen.get(key)
             if other is not None:
-                raise ConflictError(
-                    f"rules {other} and {pl.id}/{rule.id} have the same scope, target, "
-                    "window and priority: the winner would be arbitrary; change one's "
-                    "priority or window"
-                )
-            seen[key] = f"{pl.id}/{rule.id}"
+                raise PriceRuleConflictError(other, (pl.id, rule.id))
+            seen[key] = (pl.id, rule.id)
     graph: dict[str, set[str]] = {pl.id: _derives_from(pl) for pl in all_lists}
     for source, targets in graph.items():
         for t in targets:

@@ -516,7 +516,7 @@ DEFAULT_PRICE_CHANNELS: Final[tuple[str, ...]] = ("web", "edi")
 DEFAULT_PRICE_COUNTRIES: Final[tuple[str, ...]] = ("DE", "US")
 
 _MULTIPLES: Final = tuple(Decimal(m) for m in ("0.01", "0.05", "0.10", "0.5", "1", "5"))
-_ENDINGS: Final = tuple(Decimal(e) for e in ("0.99", "0.95", "0.90", "0.50", "0"))
+_ENDINGS: Final = tuple(Decimal(e) for e in ("0.99", "0.95", "0.90", "0.50", "0", "9.99", "95"))
 _MAX_PRICE: Final = Decimal(10_000)
 #: (increment, half of it) for :func:`quantity_rules`, computed without any context.
 _INCREMENTS: Final = tuple(
@@ -712,7 +712,7 @@ def formulas(
 
     The base is the list price or the cost, or, when ``base_lists`` names price
     list ids, one of those lists. Percent runs from -90 to +100 (0 often), rounding
-    to a multiple (0.01 to 5) or an ending (.99, .95, .90, .50, .00) in any mode,
+    to a multiple (0.01 to 5) or an ending (.99, .95, .90, .50, .00, 9.99, 95) in any mode,
     the surcharge from -20 to +50 (a negative surcharge is a fixed discount), and
     the margin clamp from -50 % to +200 % with min ≤ max. Each step is often
     absent. Shrinks towards the plain list price.

@@ -79,9 +79,9 @@ def test_empty_scope_is_for_everyone() -> None:
 @pytest.mark.parametrize(
     ("scope", "rank"),
     [
-        (PriceScope(companies={"acme"}), 5),
-        (PriceScope(business_units={"bu-1"}), 4),
-        (PriceScope(customer_groups={"gold"}), 3),
+        (PriceScope(companies={"acme"}), 16),
+        (PriceScope(business_units={"bu-1"}), 8),
+        (PriceScope(customer_groups={"gold"}), 4),
         (PriceScope(channels={"web"}), 2),
         (PriceScope(countries={"DE"}), 1),
         (PriceScope(), 0),
@@ -91,10 +91,21 @@ def test_scope_specificity_per_dimension(scope: PriceScope, rank: int) -> None:
     assert scope.specificity == rank
 
 
-def test_scope_specificity_is_its_most_specific_dimension() -> None:
-    assert PriceScope(countries={"DE"}, companies={"acme"}).specificity == 5
-    assert PriceScope(countries={"DE"}, channels={"web"}).specificity == 2
-    assert PriceScope(customer_groups={"gold"}, business_units={"bu"}).specificity == 4
+def test_scope_specificity_ranks_the_most_specific_dimension_first() -> None:
+    # company alone beats everything below it, however many dimensions those have
+    everything_but_company = PriceScope(
+        business_units={"bu"}, customer_groups={"gold"}, channels={"web"}, countries={"DE"}
+    )
+    assert PriceScope(companies={"acme"}).specificity > everything_but_company.specificity
+    assert PriceScope(channels={"web"}).specificity > PriceScope(countries={"DE"}).specificity
+
+
+def test_scope_specificity_then_counts_the_next_dimensions() -> None:
+    company = PriceScope(companies={"acme"}).specificity
+    company_in_de = PriceScope(countries={"DE"}, companies={"acme"}).specificity
+    company_on_web = PriceScope(channels={"web"}, companies={"acme"}).specificity
+    assert company < company_in_de < company_on_web
+    assert PriceScope(customer_groups={"gold"}, business_units={"bu"}).specificity == 12
 
 
 def test_scope_accepts_lists_tuples_sets_and_none() -> None:
@@ -339,8 +350,9 @@ def test_rounding_step_takes_a_multiple_or_an_ending() -> None:
         ({"multiple": 0}, "rounding.multiple", "multiple must be positive"),
         ({"multiple": "-0.05"}, "rounding.multiple", "multiple must be positive"),
         ({"multiple": "five cents"}, "multiple", "not a decimal number"),
-        ({"ending": 1}, "rounding.ending", "from 0 to below 1"),
-        ({"ending": "-0.01"}, "rounding.ending", "from 0 to below 1"),
+        ({"ending": "1E+12"}, "rounding.ending", "from 0 to below 10"),
+        ({"ending": "0.0000001"}, "rounding.ending", "at most 6 decimals"),
+        ({"ending": "-0.01"}, "rounding.ending", "from 0 to below 10"),
         ({"ending": "NaN"}, "ending", "not a finite number"),
         ({"multiple": "0.05", "mode": "half_up"}, "mode", "must be a RoundingMode"),
     ],

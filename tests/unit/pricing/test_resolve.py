@@ -30,6 +30,7 @@ from b2bcore.pricing import (
     PricePolicy,
     PriceQuote,
     PriceRule,
+    PriceRuleConflictError,
     PriceScope,
     PriceTier,
     QuantityRule,
@@ -685,7 +686,7 @@ def test_min_margin_lifts_the_price() -> None:
         ("percent", Decimal(60)),
         ("min margin", Decimal(132)),
     ]
-    assert "min margin 10% = 132.000" in quote.explanation.text()
+    assert "min margin 10% = 132.00" in quote.explanation.text()
 
 
 def test_max_margin_caps_the_price_after_rounding_and_surcharge() -> None:
@@ -830,8 +831,8 @@ def test_lowest_takes_the_cheapest_applicable_price() -> None:
     )
     assert _reasons(quote) == {
         "promo/r": "won",
-        "de/r": "higher price (8 > 7)",
-        "acme/r": "higher price (9 > 7)",
+        "de/r": "higher price (8.00 > 7.00)",
+        "acme/r": "higher price (9.00 > 7.00)",
         "elsewhere/r": "list is for countries ['FR'], not 'DE'",
     }
     assert quote.explanation.policy is PricePolicy.LOWEST
@@ -854,7 +855,7 @@ def test_lowest_breaks_ties_by_the_most_specific_order() -> None:
         "acme/r": "won",
         "de/sku": "lost on buyer specificity",
         "a-open/r": "lost on buyer specificity",
-        "dear/r": "higher price (6 > 5.00)",
+        "dear/r": "higher price (6.00 > 5.00)",
     }
     assert [c.price_list_id for c in quote.explanation.candidates] == [
         "acme",
@@ -872,7 +873,7 @@ def test_lowest_compares_formula_results() -> None:
     quote = _resolve(lists, policy=PricePolicy.LOWEST)
     assert (quote.price_list_id, quote.unit_price) == ("list-minus", _eur("160.00"))
     # Candidates compare (and the reason shows) exact, unrounded formula results.
-    assert _reasons(quote)["cost-plus/r"] == "higher price (168.000 > 160.000)"
+    assert _reasons(quote)["cost-plus/r"] == "higher price (168.00 > 160.00)"
     lost = _by_ref(quote.explanation)["cost-plus/r"]
     assert lost.unit_price == _eur("168.00")
     assert [s.name for s in lost.steps] == ["cost", "percent"]
@@ -1162,6 +1163,9 @@ def test_check_price_lists_names_both_conflicting_rules() -> None:
         "rules a/x and b/r have the same scope, target, window and priority: the winner "
         "would be arbitrary; change one's priority or window"
     )
+    assert isinstance(exc.value, PriceRuleConflictError)
+    assert (exc.value.first, exc.value.second) == (("a", "x"), ("b", "r"))
+    assert exc.value.code == "pricing.rule_conflict"
     with pytest.raises(ConflictError, match="rules a/r and a/s have the same"):
         check_price_lists([_plist("a", _fixed("r", "1"), _fixed("s", "2"))])
 
@@ -1210,3 +1214,209 @@ def test_check_price_lists_rejects_things_that_are_not_price_lists() -> None:
     assert exc.value.path == "lists[1]"
     with pytest.raises(ValidationError, match="iterable of PriceList"):
         check_price_lists(_untyped("ab"))
+
+
+# -- rounding to endings: ties, long endings ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "half_up", "half_even", "half_down"),
+    [
+        ("11.49", "11.99", "10.99", "10.99"),  # tie; 10.99 has 10 whole periods: even
+        ("12.49", "12.99", "12.99", "11.99"),  # tie; 12.99 has 12 whole periods: even
+        ("12.48", "11.99", "11.99", "11.99"),  # no tie: every half mode goes nearest
+    ],
+)
+def test_a_tie_between_endings_in_each_half_mode(
+    value: str, half_up: str, half_even: str, half_down: str
+) -> None:
+    item = attrs.evolve(PUMP, list_price=_eur(value))
+    for mode, expected in [
+        (RoundingMode.HALF_UP, half_up),
+        (RoundingMode.HALF_EVEN, half_even),
+        (RoundingMode.HALF_DOWN, half_down),
+    ]:
+        formula = Formula(rounding=RoundingStep(ending="0.99", mode=mode))
+        quote = _resolve([_plist("list", _formula("r", formula))], item=item, rounding=EXACT)
+        assert quote.unit_price == _eur(expected), (value, mode)
+
+
+@pytest.mark.parametrize(
+    ("ending", "value", "mode", "expected"),
+    [
+        ("9.99", "23.50", RoundingMode.HALF_UP, "19.99"),
+        ("9.99", "26.00", RoundingMode.HALF_UP, "29.99"),
+        ("9.99", "20.00", RoundingMode.UP, "29.99"),
+        ("9.99", "29.98", RoundingMode.DOWN, "19.99"),
+        ("9.99", "5.00", RoundingMode.HALF_UP, "9.99"),  # nothing below: go up
+        ("95", "140", RoundingMode.HALF_UP, "95"),
+        ("95", "160", RoundingMode.HALF_UP, "195"),
+        ("990", "1500", RoundingMode.FLOOR, "990"),
+    ],
+)
+def test_an_ending_of_one_or_more_repeats_every_power_of_ten(
+    ending: str, value: str, mode: RoundingMode, expected: str
+) -> None:
+    step = RoundingStep(ending=ending, mode=mode)
+    assert step.period == 10 ** len(ending.split(".", maxsplit=1)[0])
+    item = attrs.evolve(PUMP, list_price=_eur(value))
+    formula = Formula(rounding=step)
+    quote = _resolve([_plist("list", _formula("r", formula))], item=item, rounding=EXACT)
+    assert quote.unit_price == _eur(expected)
+
+
+# -- margin bounds hold to the cent -------------------------------------------------------
+
+
+def test_a_min_margin_is_rounded_up_to_the_cent_so_it_holds_after_rounding() -> None:
+    item = attrs.evolve(PUMP, cost=_eur("10.00"))
+    formula = Formula(base=BaseKind.COST, percent=-50, min_margin="12.345")  # 11.2345
+    for mode in RoundingMode:
+        quote = _resolve(
+            [_plist("list", _formula("r", formula))],
+            item=item,
+            rounding=RoundingPolicy(mode, RoundingStage.UNIT),
+        )
+        assert quote.unit_price == _eur("11.24"), mode
+    assert _steps(quote)[-1] == ("min margin", Decimal("11.24"))
+
+
+def test_a_max_margin_is_rounded_down_to_the_cent_so_it_holds_after_rounding() -> None:
+    item = attrs.evolve(PUMP, cost=_eur("10.00"))
+    formula = Formula(base=BaseKind.COST, percent=100, max_margin="12.345")  # 11.2345
+    for mode in RoundingMode:
+        quote = _resolve(
+            [_plist("list", _formula("r", formula))],
+            item=item,
+            rounding=RoundingPolicy(mode, RoundingStage.UNIT),
+        )
+        assert quote.unit_price == _eur("11.23"), mode
+
+
+def test_margin_bounds_round_to_the_currency_minor_units() -> None:
+    yen = PriceItem(sku=Sku("P-100-S"), cost=Money("1000", "JPY"))
+    ctx = _context(currency="JPY")
+    formula = Formula(base=BaseKind.COST, percent=-50, min_margin="0.05")  # 1000.5
+    quote = resolve_price(
+        ctx, yen, 1, lists=[_plist("yen", _formula("r", formula), currency="JPY")]
+    )
+    assert quote.unit_price == Money("1001", "JPY")
+
+
+# -- LOWEST compares what the buyer pays -------------------------------------------------
+
+
+def test_lowest_compares_rounded_unit_prices_and_ties_go_to_the_most_specific() -> None:
+    lists = [
+        _plist("open", _fixed("r", "5.001")),  # cheaper unrounded, the same cent
+        _plist("acme", _fixed("r", "5.004"), scope=PriceScope(companies={"acme"})),
+    ]
+    quote = _resolve(lists, policy=PricePolicy.LOWEST)
+    assert (quote.price_list_id, quote.unit_price) == ("acme", _eur("5.00"))
+    assert _reasons(quote)["open/r"] == "lost on buyer specificity"
+    # Unrounded unit prices (stage LINE) compare exactly.
+    exact = _resolve(
+        lists,
+        policy=PricePolicy.LOWEST,
+        rounding=RoundingPolicy(RoundingMode.HALF_UP, RoundingStage.LINE),
+    )
+    assert exact.price_list_id == "open"
+    assert _reasons(exact)["acme/r"] == "higher price (5.004 > 5.001)"
+
+
+# -- precedence details ------------------------------------------------------------------
+
+
+def test_more_scope_dimensions_beat_fewer_under_the_same_top_dimension() -> None:
+    lists = [
+        _plist("acme", _fixed("r", "9"), scope=PriceScope(companies={"acme"})),
+        _plist("acme-de", _fixed("r", "8"), scope=PriceScope(companies={"acme"}, countries={"DE"})),
+        _plist(
+            "unit-everything",
+            _fixed("r", "7"),
+            scope=PriceScope(
+                business_units={"bu-north"},
+                customer_groups={"gold"},
+                channels={"web"},
+                countries={"DE"},
+            ),
+        ),
+    ]
+    quote = _resolve(lists)
+    assert quote.price_list_id == "acme-de"
+    assert _reasons(quote) == {
+        "acme-de/r": "won",
+        "acme/r": "lost on buyer specificity",
+        "unit-everything/r": "lost on buyer specificity",
+    }
+
+
+def test_a_later_start_wins_even_a_microsecond_later_in_any_year() -> None:
+    far = datetime(9000, 1, 1, tzinfo=UTC)  # float timestamps cannot tell these apart
+    lists = [
+        _plist("first", _fixed("r", "9"), valid_from=far),
+        _plist("later", _fixed("r", "8"), valid_from=far + timedelta(microseconds=1)),
+    ]
+    quote = _resolve(lists, context=_context(at=far + timedelta(days=1)))
+    assert quote.price_list_id == "later"
+    assert _reasons(quote)["first/r"] == "lost on valid_from"
+
+
+def test_min_quantity_filters_but_does_not_rank() -> None:
+    # A rule with a minimum quantity is not preferred for having one (a tier is the
+    # way to say "cheaper from 10"): the usual precedence decides among the rules
+    # that reach their minimum, and equal rules are refused at publication.
+    lists = [
+        _plist("bulk", _fixed("r", "8", min_quantity=10), priority=1),
+        _plist("any", _fixed("r", "9")),
+    ]
+    assert _resolve(lists, 5).price_list_id == "any"
+    assert _resolve(lists, 10).price_list_id == "bulk"
+    cheaper_but_lower = [_plist("bulk", _fixed("r", "8", min_quantity=10)), lists[1]]
+    assert _resolve(cheaper_but_lower, 10).price_list_id == "any"  # lost on list id
+    with pytest.raises(PriceRuleConflictError):
+        check_price_lists([_plist("l", _fixed("r", "8", min_quantity=10), _fixed("s", "9"))])
+
+
+# -- tier quantity: kept on the quote, passed to base lists ---------------------------------
+
+
+def _tiered(rule_id: str) -> PriceRule:
+    return PriceRule(
+        id=rule_id,
+        target=RuleTarget.all(),
+        price=_eur("10.00"),
+        tiers=[PriceTier(min_quantity=100, price=_eur("7.00"))],
+    )
+
+
+def test_the_quote_keeps_its_tier_quantity_and_revalidates_with_it() -> None:
+    lists = [_plist("list", _tiered("r"))]
+    quote = _resolve(lists, 10, tier_quantity=100)
+    assert (quote.unit_price, quote.tier_quantity, quote.tier_min_quantity) == (
+        _eur("7.00"),
+        Decimal(100),
+        Decimal(100),
+    )
+    assert quote.revalidate(PUMP, lists=lists) is None
+    alone = quote.revalidate(PUMP, lists=lists, tier_quantity=10)
+    assert alone is not None
+    assert (alone.unit_price, alone.tier_quantity) == (_eur("10.00"), Decimal(10))
+    assert _resolve(lists, 10).tier_quantity == Decimal(10)
+
+
+def test_a_base_list_chooses_its_tier_by_the_same_tier_quantity() -> None:
+    lists = [
+        _plist("public", _tiered("r")),
+        _plist(
+            "acme",
+            _formula(
+                "d",
+                Formula(base=BaseKind.PRICE_LIST, base_list_id=PriceListId("public"), percent=-10),
+            ),
+            scope=PriceScope(companies={"acme"}),
+        ),
+    ]
+    quote = _resolve(lists, 10, tier_quantity=100)
+    assert (quote.price_list_id, quote.unit_price) == ("acme", _eur("6.30"))
+    assert _resolve(lists, 10).unit_price == _eur("9.00")
