@@ -231,7 +231,7 @@ def _optional_name(_inst: object, attribute: attrs.Attribute[Any], value: object
         )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of PriceIndex caches, hashed per line
 class PriceContext:
     """Who buys, where, in which currency, when.
 

@@ -38,17 +38,20 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from b2bcore.errors import ValidationError
 from b2bcore.money import (
+    _CTX,
+    _CTX_ROUND,
     CALCULATION_CONTEXT,
     Money,
     RoundingMode,
     RoundingPolicy,
     RoundingStage,
+    _exact,
     _money,
     minor_units,
     to_quantity,
@@ -99,6 +102,10 @@ DEFAULT_ROUNDING: Final = RoundingPolicy(RoundingMode.HALF_UP, RoundingStage.UNI
 _CEILING: Final = RoundingPolicy(RoundingMode.CEILING)
 _FLOOR: Final = RoundingPolicy(RoundingMode.FLOOR)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_multiply: Final = _CTX.multiply
+_FOR_SOMEONE_ELSE: Final = "list is for "
+_NOBODY: Final[frozenset[str]] = frozenset()  # no derived list is being priced yet
+_ROUND_CONTEXT: Final = _CTX_ROUND
 _MICROSECOND: Final = timedelta(microseconds=1)
 
 
@@ -174,6 +181,20 @@ class PriceExplanation:
             return "no price list has a rule for this item"
         reasons = sorted({c.reason for c in self.candidates})
         return "every candidate was rejected (" + "; ".join(reasons) + ")"
+
+    def for_buyer(self) -> PriceExplanation:
+        """The explanation a buyer may see: without the lists scoped to other buyers.
+
+        A list rejected because it is for someone else (another company, unit,
+        group, channel or country) would reveal that buyer's contract and its name;
+        the seller sees the full explanation.
+        """
+        kept = tuple(
+            c
+            for c in self.candidates
+            if not (c.status == "rejected" and c.reason.startswith(_FOR_SOMEONE_ELSE))
+        )
+        return attrs.evolve(self, candidates=kept)
 
     def text(self) -> str:
         """A readable, multi-line explanation."""
@@ -334,6 +355,10 @@ _Compiled = tuple[
     Decimal,
     Decimal | None,
 ]
+#: What compiled entries share, so that a million rules do not mean a million copies
+#: (and a line reads fewer places in memory): ranking key prefixes, and Decimals
+#: (keyed by their text, so that 10.0 and 10.00 stay apart).
+_Shared = dict[object, Any]
 #: The groups of compiled entries that match an item, each with its match depth.
 _Groups = list[tuple[Sequence[_Compiled], int]]
 #: Per context and list position: the list's verdict ("" = it applies, else why
@@ -382,16 +407,20 @@ class PriceIndex:
                 found = pairs[rule.target.kind].setdefault(rule.target.value, [])
                 found.append(pl)
                 found.append(rule)
-        prefixes: dict[tuple[object, ...], tuple[object, ...]] = {}
+        prefixes: _Shared = {}
         tables: dict[TargetKind, dict[str, tuple[_Compiled, ...]]] = {}
         for kind, by_value in pairs.items():
             table = tables[kind] = {}
             while by_value:
                 value, flat = by_value.popitem()
-                table[value or ""] = tuple(
+                compiled = [
                     self._compile(flat[i], flat[i + 1], prefixes)  # type: ignore[arg-type]
                     for i in range(0, len(flat), 2)
-                )
+                ]
+                # In precedence order: a target's entries share target kind and
+                # depth, so the first one that applies is the best of its group.
+                compiled.sort(key=_static_rank)
+                table[value or ""] = tuple(compiled)
         self._by_sku = tables[TargetKind.SKU]
         self._by_product = tables[TargetKind.PRODUCT]
         self._by_category = tables[TargetKind.CATEGORY]
@@ -428,7 +457,7 @@ class PriceIndex:
     def _asked_groups(self, item: PriceItem, only_list: str | None) -> _Groups:
         """``_groups`` of an index whose ``entries_for`` is overridden: ask it."""
         groups: _Groups = []
-        prefixes: dict[tuple[object, ...], tuple[object, ...]] = {}
+        prefixes: _Shared = {}
         for pl, rule in self.entries_for(item, only_list=only_list):
             depth = rule.target.match_depth(item)
             if depth is None:
@@ -440,7 +469,7 @@ class PriceIndex:
         self,
         pl: PriceList,
         rule: PriceRule,
-        prefixes: dict[tuple[object, ...], tuple[object, ...]],
+        prefixes: _Shared,
     ) -> _Compiled:
         """What the hot path needs of (list, rule), computed once: see
         :func:`_compile`. A list the index does not hold (one that an overridden
@@ -467,7 +496,7 @@ def _compile(
     head: _ListHead,
     rule: PriceRule,
     position: int,
-    prefixes: dict[tuple[object, ...], tuple[object, ...]],
+    prefixes: _Shared,
 ) -> _Compiled:
     """What the hot path needs of (list, rule), computed once.
 
@@ -488,8 +517,15 @@ def _compile(
     )
     prefix = prefixes.setdefault(prefix, prefix)
     fixed = rule.price.amount if rule.price is not None and not rule.tiers else None
+    if fixed is not None:
+        fixed = prefixes.setdefault(("decimal", str(fixed)), fixed)
+    min_quantity = prefixes.setdefault(("decimal", str(rule.min_quantity)), rule.min_quantity)
     windowed = rule.valid_from is not None or rule.valid_until is not None
-    return (pl, head, rule, rule.id, position, prefix, windowed, rule.min_quantity, fixed)
+    return (pl, head, rule, rule.id, position, prefix, windowed, min_quantity, fixed)
+
+
+def _static_rank(entry: _Compiled) -> _Key:
+    return entry[5], entry[3]
 
 
 def _as_index(lists: Sequence[PriceList] | PriceIndex) -> PriceIndex:
@@ -719,13 +755,17 @@ def _scope_text(scope: PriceScope) -> str:
 
 
 def _list_reason(pl: PriceList, context: PriceContext, *, scoped: bool) -> str | None:
-    """Why no rule of ``pl`` applies to ``context`` (checked once per list and context)."""
+    """Why no rule of ``pl`` applies to ``context`` (checked once per list and context).
+
+    The scope is checked first: a list for someone else is rejected as such, whatever
+    else is wrong with it, so that :meth:`PriceExplanation.for_buyer` can drop it.
+    """
+    if scoped and (mismatch := pl.scope.mismatch(context)) is not None:
+        return f"list is {mismatch}"
     if pl.currency != context.currency:
         return f"list is in {pl.currency}"
     if not pl.active_at(context.at):
         return "list is not valid at this time"
-    if scoped and (mismatch := pl.scope.mismatch(context)) is not None:
-        return f"list is {mismatch}"
     return None
 
 
@@ -848,6 +888,65 @@ def _judge(
     return applicable, rejected
 
 
+def _best(
+    context: PriceContext,
+    item: PriceItem,
+    quantity: Decimal,
+    tier_quantity: TierQuantity,
+    index: PriceIndex,
+    *,
+    only_list: str | None,
+    visiting: frozenset[str],
+) -> _Hit | None:
+    """The MOST_SPECIFIC winner, without judging every candidate: each target's
+    entries lie in precedence order (see :class:`PriceIndex`), so a group is read up
+    to its first applicable entry, or to the first entry that cannot beat the best
+    found so far. Only the winner's formula is computed; :func:`_judge` does the
+    full work when an explanation is read."""
+    best: _Hit | None = None
+    best_key: _Key | None = None
+    scoped = only_list is None
+    verdicts = index._verdicts(context)[0 if scoped else 1]
+    spare = len(verdicts) - 1
+    at = context.at
+    per_rule = tier_quantity if callable(tier_quantity) else None
+    tq = quantity if callable(tier_quantity) else tier_quantity
+    for group, depth in index._groups(item, only_list):
+        for pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed in group:
+            key = (prefix, rule_id) if not depth else _deeper(prefix, depth, rule_id)
+            if best_key is not None and key >= best_key:
+                break
+            reason = verdicts[position]
+            if reason is None:
+                reason = _list_reason(pl, context, scoped=scoped) or ""
+                if position != spare:
+                    verdicts[position] = reason
+            if reason or (windowed and not rule.active_at(at)) or quantity < min_quantity:
+                continue
+            if fixed is not None:
+                best, best_key = (key, fixed, head, rule, None, None), key
+                break
+            if per_rule is not None:
+                tq = per_rule(rule)
+            try:
+                value, tier, base = _price_rule(
+                    pl,
+                    rule,
+                    item=item,
+                    context=context,
+                    quantity=quantity,
+                    tier_quantity=tq,
+                    base_tier_quantity=tier_quantity,
+                    index=index,
+                    visiting=visiting,
+                )
+            except _BaseMissingError:
+                continue
+            best, best_key = (key, value, head, rule, tier, base), key
+            break
+    return best
+
+
 def _resolve_in(
     context: PriceContext,
     item: PriceItem,
@@ -860,6 +959,11 @@ def _resolve_in(
 ) -> Money:
     """The price of the base list ``only_list`` (its scope is not checked: the
     derived list names it, and the derived list's scope says who gets the price)."""
+    best = _best(
+        context, item, quantity, tier_quantity, index, only_list=only_list, visiting=visiting
+    )
+    if best is not None:
+        return Money(best[1], best[2].currency)
     applicable, rejected = _judge(
         context, item, quantity, tier_quantity, index, only_list=only_list, visiting=visiting
     )
@@ -877,36 +981,37 @@ def _resolve_in(
     return Money(best[1], best[2].currency)
 
 
-class _PendingExplanation:
-    """What a :class:`PriceExplanation` is made of, kept raw until someone reads
-    ``PriceQuote.explanation`` (most quotes are never explained)."""
+class _PendingExplanation(
+    tuple[
+        PriceItem,
+        Decimal,
+        PriceContext,
+        PriceIndex,
+        TierQuantity,
+        PricePolicy,
+        RoundingPolicy,
+        tuple[list[_Hit], _Misses] | None,
+    ]
+):
+    """What a :class:`PriceExplanation` is made of, kept until someone reads
+    ``PriceQuote.explanation`` (most quotes are never explained): the line (item,
+    quantity, context, index, tier quantity, policy, rounding) and the judged
+    candidates if they were judged already — else they are judged on read, against
+    the same index snapshot. A tuple: every quote makes one."""
 
-    __slots__ = ("applicable", "context", "policy", "quantity", "rejected", "rounding", "sku")
-
-    def __init__(
-        self,
-        sku: str,
-        quantity: Decimal,
-        context: PriceContext,
-        policy: PricePolicy,
-        rounding: RoundingPolicy,
-        *,
-        applicable: list[_Hit],
-        rejected: _Misses,
-    ) -> None:
-        self.rounding = rounding
-        self.sku = sku
-        self.quantity = quantity
-        self.context = context
-        self.policy = policy
-        self.applicable = applicable
-        self.rejected = rejected
+    __slots__ = ()
 
     def build(self) -> PriceExplanation:
-        currency = self.context.currency
-        lowest = self.policy is PricePolicy.LOWEST
-        final = _lowest_rank(self.rounding, currency)
-        ordered = sorted(self.applicable, key=final if lowest else _rank)
+        item, quantity, context, index, tier_quantity, policy, rounding, judged = self
+        if judged is None:
+            judged = _judge(
+                context, item, quantity, tier_quantity, index, only_list=None, visiting=frozenset()
+            )
+        applicable, rejected = judged
+        currency = context.currency
+        lowest = policy is PricePolicy.LOWEST
+        final = _lowest_rank(rounding, currency)
+        ordered = sorted(applicable, key=final if lowest else _rank)
         candidates: list[Candidate] = []
         if ordered:
             win_key, win_value, win_pl, win_rule, win_tier, win_base = ordered[0]
@@ -950,14 +1055,14 @@ class _PendingExplanation:
                 status="rejected",
                 reason=_reason(rule, reason),
             )
-            for pl, rule, reason in sorted(_misses(self.rejected), key=lambda m: (m[0].id, m[1].id))
+            for pl, rule, reason in sorted(_misses(rejected), key=lambda m: (m[0].id, m[1].id))
         )
         return PriceExplanation(
-            sku=self.sku,
-            quantity=self.quantity,
-            company_id=self.context.company_id,
+            sku=item.sku,
+            quantity=quantity,
+            company_id=context.company_id,
             currency=currency,
-            policy=self.policy,
+            policy=policy,
             candidates=tuple(candidates),
         )
 
@@ -1051,16 +1156,15 @@ def resolve_price(
     q = check_quantity(quantity_rule, quantity)
     tq = _tier_quantity_argument(tier_quantity, q)
     index = _as_index(lists)
-    applicable, rejected = _judge(context, item, q, tq, index, only_list=None, visiting=frozenset())
-    if not applicable:
-        pending = _PendingExplanation(
-            item.sku, q, context, policy, rounding, applicable=applicable, rejected=rejected
-        )
-        raise NoPriceError(item.sku, pending.build())
+    judged: tuple[list[_Hit], _Misses] | None = None
     if policy is PricePolicy.LOWEST:
-        win = min(applicable, key=_lowest_rank(rounding, context.currency))
+        judged = _judge(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
+        win = min(judged[0], key=_lowest_rank(rounding, context.currency), default=None)
     else:
-        win = min(applicable, key=_rank)
+        win = _best(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
+    if win is None:
+        pending = _PendingExplanation((item, q, context, index, tq, policy, rounding, judged))
+        raise NoPriceError(item.sku, pending.build())
     _key, value, pl, rule, tier, _base_amount = win
     unit, line = _round_line(value, context.currency, q, rounding)
     quote: PriceQuote = _new_object(PriceQuote)
@@ -1077,9 +1181,7 @@ def resolve_price(
     _set_tier_quantity(quote, tq(rule) if callable(tq) else tq)
     _set_explanation(
         quote,
-        _PendingExplanation(
-            item.sku, q, context, policy, rounding, applicable=applicable, rejected=rejected
-        ),
+        _PendingExplanation((item, q, context, index, tq, policy, rounding, judged)),
     )
     return quote
 
@@ -1107,18 +1209,29 @@ def _round_line(
     amount: Decimal, currency: str, quantity: Decimal, rounding: RoundingPolicy
 ) -> tuple[Money, Money]:
     """Unit price and line total of an exact unit price ``amount``, rounded as
-    ``rounding`` says (what ``rounding.round`` does, to the currency's minor units)."""
+    ``rounding`` says (what ``rounding.round_decimal`` does, to the currency's minor
+    units; spelled out here because every quote pays for it)."""
     stage = rounding.stage
     if stage is RoundingStage.TOTAL:
-        unit = _money(amount, currency)
-        return unit, unit * quantity
-    digits = minor_units(currency)
-    if stage is RoundingStage.UNIT:
-        unit = _money(rounding.round_decimal(amount, digits), currency)
-    else:
-        unit = _money(amount, currency)
-    line = unit * quantity
-    return unit, _money(rounding.round_decimal(line.amount, digits), currency)
+        return _money(amount, currency), _money(
+            _exact("multiply", _multiply, amount, quantity), currency
+        )
+    quantum = _quantum(currency)
+    mode = rounding.mode._value_
+    unit = (
+        amount.quantize(quantum, rounding=mode, context=_ROUND_CONTEXT)
+        if stage is RoundingStage.UNIT
+        else amount
+    )
+    line = _exact("multiply", _multiply, unit, quantity)
+    return _money(unit, currency), _money(
+        line.quantize(quantum, rounding=mode, context=_ROUND_CONTEXT), currency
+    )
+
+
+@functools.cache
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
 
 
 # --- write-time checks -----------------------------------------------------------------

@@ -54,18 +54,10 @@ __all__ = ["PricingService", "for_buyer"]
 
 
 def for_buyer(explanation: PriceExplanation) -> PriceExplanation:
-    """The explanation a buyer may see: without the lists scoped to other buyers.
-
-    A list rejected because it is for someone else (another company, unit, group,
-    channel or country) would reveal that buyer's contract and its name; the seller
-    sees the full explanation through :func:`~b2bcore.pricing.resolve.resolve_price`.
-    """
-    kept = tuple(
-        c
-        for c in explanation.candidates
-        if not (c.status == "rejected" and c.reason.startswith("list is for"))
-    )
-    return attrs.evolve(explanation, candidates=kept)
+    """The explanation a buyer may see: :meth:`PriceExplanation.for_buyer
+    <b2bcore.pricing.resolve.PriceExplanation.for_buyer>` (kept here for callers of
+    the service)."""
+    return explanation.for_buyer()
 
 
 class PricingService:

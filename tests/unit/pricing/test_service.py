@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from b2bcore.accounts import Actor, Permission
@@ -102,6 +103,33 @@ def test_no_price_error_for_a_buyer_names_no_other_buyer(portal: Portal) -> None
         portal.pricing.quote(Actor.user("acme", "ben"), ITEM, 1, currency="EUR")
     assert "globex" not in info.value.explanation.text()
     assert "globex" not in str(info.value)
+
+
+def test_another_buyers_expired_or_foreign_currency_list_stays_hidden(portal: Portal) -> None:
+    # Scope is judged before currency and window, so another buyer's list is always
+    # "for someone else" — and dropped — whatever else is wrong with it.
+    portal.pricing.publish_price_list(operator_id="op", price_list=_list("public"))
+    expired = attrs.evolve(
+        _list("globex-2025", companies={"globex"}),
+        valid_from=datetime(2025, 1, 1, tzinfo=UTC),
+        valid_until=YEAR,
+    )
+    portal.pricing.publish_price_list(operator_id="op", price_list=expired)
+    usd = PriceList(
+        id=PriceListId("globex-usd"),
+        name="Globex USD",
+        currency="USD",
+        valid_from=YEAR,
+        scope=PriceScope(companies={"globex"}),
+        rules=[PriceRule(id="r", target=RuleTarget.all(), price=Money("1.00", "USD"))],
+    )
+    portal.pricing.publish_price_list(operator_id="op", price_list=usd)
+    acme = portal.pricing.quote(Actor.user("acme", "ben"), ITEM, 1, currency="EUR")
+    assert acme.price_list_id == "public"
+    assert "globex" not in acme.explanation.text()
+    with pytest.raises(NoPriceError) as info:
+        portal.pricing.quote(Actor.user("acme", "ben"), ITEM, 1, currency="USD")
+    assert "globex" not in info.value.explanation.text()
 
 
 def test_context_uses_the_users_unit_its_ancestors_and_the_country(portal: Portal) -> None:
