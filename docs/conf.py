@@ -52,7 +52,9 @@ autodoc_default_options: dict[str, object] = {}
 # intersphinx inventories), so references into the standard library and third-party
 # packages cannot resolve; they are listed here, by package. References into b2bcore
 # itself must resolve: fix the docstring rather than adding b2bcore names below.
-_STDLIB = r"decimal|datetime|enum|collections\.abc|typing|types|zoneinfo|pathlib|os|sqlite3"
+_STDLIB = (
+    r"decimal|datetime|enum|fractions|collections\.abc|typing|types|zoneinfo|pathlib|os|sqlite3"
+)
 _THIRD_PARTY = r"attr|attrs|cattrs|babel|hypothesis|pytest|_pytest"
 nitpick_ignore_regex = [
     (r"py:(class|obj|exc|func|meth|attr|data|mod)", rf"({_STDLIB})(\.\w+)*"),

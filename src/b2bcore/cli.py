@@ -16,6 +16,16 @@ from pathlib import Path
 
 from b2bcore import __version__
 from b2bcore.accounts import Actor, BusinessUnit, Permission, Resource
+from b2bcore.catalog import (
+    Assortment,
+    AttributeMatch,
+    Category,
+    Lifecycle,
+    Product,
+    ProductRelation,
+    RelationRule,
+    Selection,
+)
 from b2bcore.clock import FixedClock
 from b2bcore.errors import B2BCoreError, ConflictError
 from b2bcore.events import DomainEvent
@@ -201,6 +211,96 @@ def _pricing_story(portal: Portal, clock: FixedClock) -> list[str]:
     return lines
 
 
+def _catalog_story(portal: Portal) -> None:
+    """The seller's catalog around the PX-200 pump, and ACME's assortment."""
+    op, cat = "op-olga", portal.catalog
+    for category in (
+        Category(id="machines", name="Machines"),
+        Category(id="spares", name="Spare parts"),
+        Category(id="pumps", name="Pumps", parent_id="spares"),
+        Category(id="seals", name="Seals", parent_id="spares"),
+        Category(id="accessories", name="Accessories"),
+    ):
+        cat.save_category(operator_id=op, category=category)
+    eur = Money
+    for product in (
+        Product(
+            sku="PX-200",
+            name="Pump PX-200",
+            category_id="machines",
+            attributes={"model": "PX-200"},
+            list_price=eur("9800.00", "EUR"),
+        ),
+        Product(
+            sku="PUMP-200",
+            name="Pump unit PX-200",
+            category_id="pumps",
+            attributes={"fits_model": "PX-200"},
+            list_price=eur("1250.00", "EUR"),
+        ),
+        Product(
+            sku="SEAL-7",
+            name="Shaft seal",
+            category_id="seals",
+            attributes={"fits_model": "PX-200"},
+            list_price=eur("18.40", "EUR"),
+        ),
+        Product(
+            sku="SEAL-4",
+            name="Shaft seal PX-100",
+            category_id="seals",
+            attributes={"fits_model": "PX-100"},
+            list_price=eur("16.10", "EUR"),
+        ),
+        Product(
+            sku="HOSE-2",
+            name="Suction hose 2 m",
+            category_id="accessories",
+            list_price=eur("45.00", "EUR"),
+        ),
+        Product(
+            sku="GAUGE-1",
+            name="Pressure gauge",
+            category_id="accessories",
+            list_price=eur("120.00", "EUR"),
+        ),
+    ):
+        cat.save_product(operator_id=op, product=product)
+    cat.save_product(
+        operator_id=op,
+        product=Product(
+            sku="SEAL-6",
+            name="Shaft seal (old)",
+            category_id="seals",
+            lifecycle=Lifecycle.DISCONTINUED,
+            successor_sku="SEAL-7",
+        ),
+    )
+    for target, kind in (
+        ("HOSE-2", "accessory"),
+        ("GAUGE-1", "accessory"),
+        ("SEAL-6", "spare_part"),
+    ):
+        cat.save_relation(
+            operator_id=op,
+            relation=ProductRelation(source_sku="PX-200", target_sku=target, type=kind),
+        )
+    cat.save_relation_rule(
+        operator_id=op,
+        rule=RelationRule(
+            id="spares-by-model",
+            type="spare_part",
+            source_category="machines",
+            target_category="spares",
+            match=[AttributeMatch(source="model", target="fits_model")],
+        ),
+    )
+    cat.save_assortment(
+        Actor.operator_for("acme", op),
+        Assortment(company_id="acme", exclude=Selection(skus={"GAUGE-1"})),
+    )
+
+
 def run_demo(db: Path, locale: str) -> int:
     """Run the demo story against the SQLite file ``db``; return the exit code."""
     clock = FixedClock(DEMO_START)
@@ -208,6 +308,7 @@ def run_demo(db: Path, locale: str) -> int:
         portal = Portal(store, clock=clock)
         notes = _story(portal, clock, locale)
         prices = _pricing_story(portal, clock)
+        _catalog_story(portal)
 
     # Read everything back from the file with a fresh store: it really was stored.
     with SQLiteStore(db) as store:
@@ -233,6 +334,14 @@ def run_demo(db: Path, locale: str) -> int:
         print("The same spare part, two contracts:")
         for explanation in prices:
             print(explanation)
+        print()
+        print("Spare parts and accessories for Ben's PX-200 (ACME's assortment and prices):")
+        related = portal.catalog.related_products(
+            Actor.user("acme", "u-ben"), "PX-200", currency="EUR", types=["spare_part", "accessory"]
+        )
+        for item in related:
+            shown = format_money(item.quote.unit_price, locale=locale)
+            print(f"  {item.type.label:<10} {item.sku:<9} {shown:>12}  {item.reason}")
         print()
         print("Audit trail:")
         trail = iterate(lambda cursor: portal.accounts.audit_trail(ana, cursor=cursor))

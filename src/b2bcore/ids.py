@@ -41,11 +41,14 @@ __all__ = [
     "EventId",
     "FlowId",
     "InvoiceId",
+    "LocationId",
     "OrderId",
     "PolicyId",
     "PriceListId",
     "ProductId",
     "QuoteId",
+    "RelationRuleId",
+    "ReservationId",
     "ResourceId",
     "RoleId",
     "ServiceTypeId",
@@ -82,6 +85,9 @@ ServiceTypeId = NewType("ServiceTypeId", str)
 ResourceId = NewType("ResourceId", str)
 BookingId = NewType("BookingId", str)
 EventId = NewType("EventId", str)
+LocationId = NewType("LocationId", str)
+ReservationId = NewType("ReservationId", str)
+RelationRuleId = NewType("RelationRuleId", str)
 
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}\Z")

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from b2bcore.accounts.service import AccountsService
+from b2bcore.catalog.service import CatalogService
 from b2bcore.clock import Clock, SystemClock
 from b2bcore.events import DomainEvent
 from b2bcore.pricing.service import PricingService
@@ -39,6 +40,9 @@ class Portal:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.accounts = AccountsService(store.unit_of_work, self.clock)
         self.pricing = PricingService(store.unit_of_work, self.clock)
+        self.catalog = CatalogService(
+            store.unit_of_work, self.clock, price_index=self.pricing.index
+        )
 
     def dispatch(
         self,

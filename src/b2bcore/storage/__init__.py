@@ -2,6 +2,8 @@
 
 * :class:`~b2bcore.storage.memory.MemoryStore` — in-process, thread-safe;
 * :class:`~b2bcore.storage.sqlite.SQLiteStore` — the embedded default;
+* :class:`~b2bcore.storage.postgres.PostgresStore` — PostgreSQL, when one machine is
+  not enough (the extra ``b2bcore[postgres]``);
 * your own: implement the ports and prove it with :mod:`b2bcore.testing.contracts`.
 """
 

@@ -22,17 +22,41 @@ from b2bcore.accounts.model import (
     UserStatus,
 )
 from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.catalog.model import (
+    COMPANY_ASSORTMENT,
+    Assortment,
+    Category,
+    Product,
+    ProductRelation,
+    RelationRule,
+    RelationType,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+)
 from b2bcore.clock import require_aware, to_utc
-from b2bcore.errors import ConflictError, DuplicateError, ValidationError
-from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
+from b2bcore.errors import (
+    ConcurrencyError,
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    ValidationError,
+)
+from b2bcore.events import Aggregate, DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import (
     AgentId,
     AssistedSessionId,
     BusinessUnitId,
+    CategoryId,
     CompanyId,
+    LocationId,
     PriceListId,
+    RelationRuleId,
+    ReservationId,
     RoleId,
+    Sku,
     UserId,
+    check_id,
 )
 from b2bcore.money import is_currency
 from b2bcore.paging import DEFAULT_LIMIT, Page
@@ -55,15 +79,22 @@ __all__ = [
     "PLATFORM",
     "AgentDocuments",
     "AssistedSessionDocuments",
+    "AssortmentDocuments",
     "AuditDocuments",
     "BusinessUnitDocuments",
+    "CategoryDocuments",
     "CompanyDocuments",
     "IdempotencyDocuments",
     "IdempotencyRecord",
     "OutboxDocuments",
     "PriceListDocuments",
     "PriceRuleRow",
+    "ProductDocuments",
+    "ProductRelationDocuments",
+    "RelationRuleDocuments",
+    "ReservationDocuments",
     "RoleDocuments",
+    "StockLevelDocuments",
     "UserDocuments",
 ]
 
@@ -565,6 +596,359 @@ class PriceListDocuments(DocumentRepository[PriceList]):
         return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
 
 
+# --- catalog ---------------------------------------------------------------------------
+
+CATEGORIES: Collection[Category] = Collection(
+    name="categories",
+    kind="category",
+    model=Category,
+    key=_id,
+    tenant=lambda _c: PLATFORM,
+    columns=(Column("parent_id", "TEXT", lambda c: c.parent_id),),
+)
+
+
+def _all_rows(repo: DocumentRepository[Any], company_id: str, filters: tuple[Filter, ...]) -> Any:
+    rows = repo._session.select(
+        repo.collection,
+        Query(
+            company_id=company_id,
+            filters=filters,
+            order=("id",),
+            descending=False,
+            after=None,
+            limit=_UNBOUNDED,
+        ),
+    )
+    return [repo._from_row(r) for r in rows]
+
+
+def _optional_id(value: object, path: str) -> str | None:
+    return None if value is None else check_id(value, path=path)
+
+
+class CategoryDocuments(DocumentRepository[Category]):
+    """:class:`~b2bcore.catalog.ports.CategoryRepository` on documents (platform-wide)."""
+
+    collection = CATEGORIES
+
+    def get(self, category_id: CategoryId, /) -> Category:
+        return self._get(category_id, PLATFORM)
+
+    def add(self, category: Category, /) -> None:
+        self._add(category)
+
+    def update(self, category: Category, /) -> None:
+        self._update(category)
+
+    def list(
+        self,
+        *,
+        parent_id: CategoryId | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Category]:
+        parent = _optional_id(parent_id, "parent_id")
+        filters = [] if parent is None else [Filter("parent_id", "eq", parent)]
+        return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
+
+
+PRODUCTS: Collection[Product] = Collection(
+    name="products",
+    kind="product",
+    model=Product,
+    key=lambda p: p.sku,
+    tenant=lambda _p: PLATFORM,
+    columns=(
+        Column("sku", "TEXT", lambda p: p.sku),
+        Column("category_id", "TEXT", lambda p: p.category_id),
+        Column("parent_sku", "TEXT", lambda p: p.parent_sku),
+        Column("lifecycle", "TEXT", lambda p: p.lifecycle.value),
+    ),
+)
+
+
+class ProductDocuments(DocumentRepository[Product]):
+    """:class:`~b2bcore.catalog.ports.ProductRepository` on documents (platform-wide)."""
+
+    collection = PRODUCTS
+
+    def get(self, sku: Sku, /) -> Product:
+        return self._get(sku, PLATFORM)
+
+    def add(self, product: Product, /) -> None:
+        self._add(product)
+
+    def update(self, product: Product, /) -> None:
+        self._update(product)
+
+    def list(
+        self,
+        *,
+        category_ids: Iterable[CategoryId] | None = None,
+        parent_sku: Sku | None = None,
+        after_sku: Sku | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Product]:
+        filters = []
+        if category_ids is not None:
+            if isinstance(category_ids, (str, bytes)) or not isinstance(category_ids, Iterable):
+                raise ValidationError(
+                    "must be a list of category ids", path="category_ids", value=category_ids
+                )
+            wanted = tuple(sorted({check_id(c, path="category_ids") for c in category_ids}))
+            filters.append(Filter("category_id", "in", wanted))
+        parent = _optional_id(parent_sku, "parent_sku")
+        if parent is not None:
+            filters.append(Filter("parent_sku", "eq", parent))
+        after = _optional_id(after_sku, "after_sku")
+        if after is not None:
+            filters.append(Filter("sku", "gt", after))
+        return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
+
+
+ASSORTMENTS: Collection[Assortment] = Collection(
+    name="assortments",
+    kind="assortment",
+    model=Assortment,
+    key=lambda a: a.key,
+    tenant=_company,
+    columns=(Column("level", "INTEGER", lambda a: 0 if a.business_unit_id is None else 1),),
+    order=("level",),
+)
+
+
+def _remove_as_read(repo: DocumentRepository[Any], obj: Any, company_id: str) -> None:
+    """Delete ``obj``'s row if it still has the version ``obj`` was read at."""
+    c = repo.collection
+    key = c.key(obj)
+    row = repo._session.fetch(c, company_id, key)
+    if row is None:
+        raise NotFoundError(c.kind, key)
+    if row.version != obj.version:
+        raise ConcurrencyError(
+            c.kind, key, expected_version=obj.version, actual_version=row.version
+        )
+    repo._session.delete(c, company_id, key)
+    if isinstance(obj, Aggregate):
+        for event in obj.pull_events():
+            repo._uow.outbox.add(event)
+
+
+class AssortmentDocuments(DocumentRepository[Assortment]):
+    """:class:`~b2bcore.catalog.ports.AssortmentRepository` on documents (per company)."""
+
+    collection = ASSORTMENTS
+
+    def get(
+        self, *, company_id: CompanyId, business_unit_id: BusinessUnitId | None = None
+    ) -> Assortment:
+        unit = _optional_id(business_unit_id, "business_unit_id")
+        return self._get(COMPANY_ASSORTMENT if unit is None else unit, company_id)
+
+    def add(self, assortment: Assortment, /) -> None:
+        self._add(assortment)
+
+    def update(self, assortment: Assortment, /) -> None:
+        self._update(assortment)
+
+    def remove(self, assortment: Assortment, /) -> None:
+        _remove_as_read(self, assortment, assortment.company_id)
+
+    def list(
+        self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Assortment]:
+        return self._page(company_id=company_id, limit=limit, cursor=cursor)
+
+
+PRODUCT_RELATIONS: Collection[ProductRelation] = Collection(
+    name="product_relations",
+    kind="product relation",
+    model=ProductRelation,
+    key=lambda r: r.key,
+    tenant=lambda _r: PLATFORM,
+    columns=(
+        Column("source_sku", "TEXT", lambda r: r.source_sku),
+        Column("target_sku", "TEXT", lambda r: r.target_sku),
+        Column("relation_type", "TEXT", lambda r: r.type.value),
+        Column("bidirectional", "INTEGER", lambda r: int(r.bidirectional)),
+    ),
+)
+
+
+def _relation_type(value: object) -> RelationType:
+    try:
+        return RelationType(value)
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a relation type", path="relation_type", value=value
+        ) from None
+
+
+class ProductRelationDocuments(DocumentRepository[ProductRelation]):
+    """:class:`~b2bcore.catalog.ports.ProductRelationRepository` on documents."""
+
+    collection = PRODUCT_RELATIONS
+
+    def get(
+        self, source_sku: Sku, relation_type: RelationType, target_sku: Sku, /
+    ) -> ProductRelation:
+        kind = _relation_type(relation_type)
+        source = check_id(source_sku, path="source_sku")
+        target = check_id(target_sku, path="target_sku")
+        return self._get(f"{source}#{kind.value}#{target}", PLATFORM)
+
+    def add(self, relation: ProductRelation, /) -> None:
+        self._add(relation)
+
+    def update(self, relation: ProductRelation, /) -> None:
+        self._update(relation)
+
+    def remove(self, relation: ProductRelation, /) -> None:
+        _remove_as_read(self, relation, PLATFORM)
+
+    def from_sku(
+        self, sku: Sku, /, *, relation_type: RelationType | None = None
+    ) -> list[ProductRelation]:
+        code = check_id(sku, path="sku")
+        extra: tuple[Filter, ...] = ()
+        if relation_type is not None:
+            extra = (Filter("relation_type", "eq", _relation_type(relation_type).value),)
+        found: list[ProductRelation] = _all_rows(
+            self, PLATFORM, (Filter("source_sku", "eq", code), *extra)
+        )
+        found += _all_rows(
+            self,
+            PLATFORM,
+            (Filter("target_sku", "eq", code), Filter("bidirectional", "eq", 1), *extra),
+        )
+        return sorted(found, key=lambda r: (r.rank, r.key))
+
+    def list(
+        self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[ProductRelation]:
+        return self._page(company_id=PLATFORM, limit=limit, cursor=cursor)
+
+
+RELATION_RULES: Collection[RelationRule] = Collection(
+    name="relation_rules",
+    kind="relation rule",
+    model=RelationRule,
+    key=_id,
+    tenant=lambda _r: PLATFORM,
+)
+
+
+class RelationRuleDocuments(DocumentRepository[RelationRule]):
+    """:class:`~b2bcore.catalog.ports.RelationRuleRepository` on documents."""
+
+    collection = RELATION_RULES
+
+    def get(self, rule_id: RelationRuleId, /) -> RelationRule:
+        return self._get(rule_id, PLATFORM)
+
+    def add(self, rule: RelationRule, /) -> None:
+        self._add(rule)
+
+    def update(self, rule: RelationRule, /) -> None:
+        self._update(rule)
+
+    def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[RelationRule]:
+        return self._page(company_id=PLATFORM, limit=limit, cursor=cursor)
+
+
+STOCK_LEVELS: Collection[StockLevel] = Collection(
+    name="stock_levels",
+    kind="stock level",
+    model=StockLevel,
+    key=lambda s: s.key,
+    tenant=lambda _s: PLATFORM,
+    columns=(
+        Column("sku", "TEXT", lambda s: s.sku),
+        Column("location", "TEXT", lambda s: s.location),
+    ),
+)
+
+
+class StockLevelDocuments(DocumentRepository[StockLevel]):
+    """:class:`~b2bcore.catalog.ports.StockLevelRepository` on documents. A level's
+    key is ``sku#location``, so for one SKU the key order is the location order."""
+
+    collection = STOCK_LEVELS
+
+    def get(self, sku: Sku, location: LocationId, /) -> StockLevel:
+        code = check_id(sku, path="sku")
+        where = check_id(location, path="location")
+        return self._get(f"{code}#{where}", PLATFORM)
+
+    def add(self, level: StockLevel, /) -> None:
+        self._add(level)
+
+    def update(self, level: StockLevel, /) -> None:
+        self._update(level)
+
+    def for_sku(self, sku: Sku, /) -> list[StockLevel]:
+        code = check_id(sku, path="sku")
+        levels: list[StockLevel] = _all_rows(self, PLATFORM, (Filter("sku", "eq", code),))
+        return sorted(levels, key=lambda lv: lv.location)
+
+
+RESERVATIONS: Collection[Reservation] = Collection(
+    name="reservations",
+    kind="reservation",
+    model=Reservation,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("sku", "TEXT", lambda r: r.sku),
+        Column("reference", "TEXT", lambda r: r.reference),
+        Column("status", "TEXT", lambda r: r.status.value),
+    ),
+)
+
+
+class ReservationDocuments(DocumentRepository[Reservation]):
+    """:class:`~b2bcore.catalog.ports.ReservationRepository` on documents (per company)."""
+
+    collection = RESERVATIONS
+
+    def get(self, reservation_id: ReservationId, /, *, company_id: CompanyId) -> Reservation:
+        return self._get(reservation_id, company_id)
+
+    def add(self, reservation: Reservation, /) -> None:
+        self._add(reservation)
+
+    def update(self, reservation: Reservation, /) -> None:
+        self._update(reservation)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        reference: str | None = None,
+        sku: Sku | None = None,
+        status: ReservationStatus | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Reservation]:
+        filters = []
+        ref = _optional_id(reference, "reference")
+        if ref is not None:
+            filters.append(Filter("reference", "eq", ref))
+        code = _optional_id(sku, "sku")
+        if code is not None:
+            filters.append(Filter("sku", "eq", code))
+        if status is not None:
+            try:
+                filters.append(Filter("status", "eq", ReservationStatus(status).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{status!r} is not a reservation status", path="status", value=status
+                ) from None
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
 # --- outbox, audit, idempotency -------------------------------------------------------
 
 OUTBOX: Collection[OutboxRecord] = Collection(
@@ -747,6 +1131,13 @@ ALL_COLLECTIONS: tuple[Collection[Any], ...] = (
     ASSISTED_SESSIONS,
     PRICE_LISTS,
     PRICE_RULES,
+    CATEGORIES,
+    PRODUCTS,
+    ASSORTMENTS,
+    PRODUCT_RELATIONS,
+    RELATION_RULES,
+    STOCK_LEVELS,
+    RESERVATIONS,
     OUTBOX,
     AUDIT,
     IDEMPOTENCY,

@@ -125,4 +125,38 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         ),
     ),
+    Migration(
+        4,
+        "catalog: categories, products, assortments, relations, relation rules, stock, "
+        "reservations",
+        (
+            *document_table("categories", [("parent_id", "TEXT")]),
+            # Products are keyed by SKU; the sku column repeats the key so that a
+            # filtered listing can continue after a SKU (a "gt" filter on a column).
+            *document_table(
+                "products",
+                [
+                    ("sku", "TEXT"),
+                    ("category_id", "TEXT"),
+                    ("parent_sku", "TEXT"),
+                    ("lifecycle", "TEXT"),
+                ],
+            ),
+            *document_table("assortments", [("level", "INTEGER")], order=["level"]),
+            *document_table(
+                "product_relations",
+                [
+                    ("source_sku", "TEXT"),
+                    ("target_sku", "TEXT"),
+                    ("relation_type", "TEXT"),
+                    ("bidirectional", "INTEGER"),
+                ],
+            ),
+            *document_table("relation_rules"),
+            *document_table("stock_levels", [("sku", "TEXT"), ("location", "TEXT")]),
+            *document_table(
+                "reservations", [("sku", "TEXT"), ("reference", "TEXT"), ("status", "TEXT")]
+            ),
+        ),
+    ),
 )

@@ -10,13 +10,20 @@ from b2bcore.storage._documents import Session
 from b2bcore.storage._repositories import (
     AgentDocuments,
     AssistedSessionDocuments,
+    AssortmentDocuments,
     AuditDocuments,
     BusinessUnitDocuments,
+    CategoryDocuments,
     CompanyDocuments,
     IdempotencyDocuments,
     OutboxDocuments,
     PriceListDocuments,
+    ProductDocuments,
+    ProductRelationDocuments,
+    RelationRuleDocuments,
+    ReservationDocuments,
     RoleDocuments,
+    StockLevelDocuments,
     UserDocuments,
 )
 
@@ -41,6 +48,13 @@ class DocumentUnitOfWork:
         self.agents = AgentDocuments(self)
         self.assisted_sessions = AssistedSessionDocuments(self)
         self.price_lists = PriceListDocuments(self)
+        self.categories = CategoryDocuments(self)
+        self.products = ProductDocuments(self)
+        self.assortments = AssortmentDocuments(self)
+        self.product_relations = ProductRelationDocuments(self)
+        self.relation_rules = RelationRuleDocuments(self)
+        self.stock_levels = StockLevelDocuments(self)
+        self.reservations = ReservationDocuments(self)
         self.outbox = OutboxDocuments(self)
         self.audit = AuditDocuments(self)
         self.idempotency = IdempotencyDocuments(self)

@@ -33,6 +33,15 @@ from b2bcore.accounts.ports import (
     UserRepository,
 )
 from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.catalog.ports import (
+    AssortmentRepository,
+    CategoryRepository,
+    ProductRelationRepository,
+    ProductRepository,
+    RelationRuleRepository,
+    ReservationRepository,
+    StockLevelRepository,
+)
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import CompanyId
 from b2bcore.paging import DEFAULT_LIMIT, Page
@@ -149,6 +158,41 @@ class UnitOfWork(Protocol):
     @property
     def price_lists(self) -> PriceListRepository:
         """Price lists and their rules (platform-wide)."""
+        ...
+
+    @property
+    def categories(self) -> CategoryRepository:
+        """The category tree (platform-wide)."""
+        ...
+
+    @property
+    def products(self) -> ProductRepository:
+        """Products by SKU (platform-wide)."""
+        ...
+
+    @property
+    def assortments(self) -> AssortmentRepository:
+        """What each buyer company and business unit may buy."""
+        ...
+
+    @property
+    def product_relations(self) -> ProductRelationRepository:
+        """Explicit relations between products (platform-wide)."""
+        ...
+
+    @property
+    def relation_rules(self) -> RelationRuleRepository:
+        """Rule-based relations (platform-wide)."""
+        ...
+
+    @property
+    def stock_levels(self) -> StockLevelRepository:
+        """Stock per SKU and location (platform-wide)."""
+        ...
+
+    @property
+    def reservations(self) -> ReservationRepository:
+        """Stock reserved for each company's orders."""
         ...
 
     @property

@@ -23,7 +23,11 @@ order, cursors that survive inserts, bad cursors rejected), filters, the outbox
 audit log, idempotency keys, and threads racing to update one aggregate or to claim
 one key (exactly one wins, nothing lost). For price lists: exact round trips of
 rules, atomic replacement of a list's rules, lookups of rules by target, and the
-compiled index pricing exactly like one built from the lists in memory.
+compiled index pricing exactly like one built from the lists in memory. For the
+catalog: exact round trips of every catalog aggregate, product queries (by category,
+parent, after a SKU), relations that hold from a SKU both ways, assortments and
+reservations scoped per company, and threads reserving the last units of stock
+(exactly one wins, nothing lost when losers retry).
 
 Every test uses its own fresh company ids (and price list ids), so a store may also
 be shared.
@@ -56,6 +60,23 @@ from b2bcore.accounts.model import (
     predefined_roles,
 )
 from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.catalog.errors import InsufficientStockError
+from b2bcore.catalog.inventory import reserve_stock
+from b2bcore.catalog.model import (
+    Assortment,
+    AttributeMatch,
+    Category,
+    Incoming,
+    Lifecycle,
+    Product,
+    ProductRelation,
+    RelationRule,
+    RelationType,
+    Reservation,
+    ReservationStatus,
+    Selection,
+    StockLevel,
+)
 from b2bcore.errors import (
     ConcurrencyError,
     ConflictError,
@@ -69,9 +90,13 @@ from b2bcore.ids import (
     AgentId,
     AssistedSessionId,
     BusinessUnitId,
+    CategoryId,
     CompanyId,
+    LocationId,
     PriceListId,
     ProductId,
+    RelationRuleId,
+    ReservationId,
     RoleId,
     Sku,
     UserId,
@@ -90,6 +115,7 @@ from b2bcore.pricing.model import (
     PriceRule,
     PriceScope,
     PriceTier,
+    QuantityRule,
     RoundingStep,
     RuleTarget,
     TargetKind,
@@ -1146,6 +1172,376 @@ class StoreContract:
             found = uow.price_lists.rules_for([(TargetKind.SKU, f"S{n}-{tag}") for n in range(6)])
         assert (final.rules, final.version) == (rules_of(winners[0]), 2)
         assert [r for _, r in found] == list(rules_of(winners[0]))
+
+    # -- catalog -----------------------------------------------------------------------
+    @staticmethod
+    def _catalog_objects(tag: str, company: Company) -> dict[str, Any]:
+        """One of each catalog aggregate, using every field, with ``tag``-ed ids."""
+        cet = timezone(timedelta(hours=1))
+        return {
+            "root": Category(id=CategoryId(f"C-{tag}"), name="Ersatzteile — Dichtungen"),
+            "child": Category(
+                id=CategoryId(f"C-{tag}-seals"), name="Seals", parent_id=CategoryId(f"C-{tag}")
+            ),
+            "product": Product(
+                sku=Sku(f"S-{tag}-V"),
+                name="Shaft seal, Viton",
+                category_id=CategoryId(f"C-{tag}-seals"),
+                attributes={
+                    "diameter_mm": Decimal("42.50"),
+                    "pieces": 2,
+                    "food_safe": True,
+                    "fits_model": "PX-200",
+                },
+                parent_sku=Sku(f"S-{tag}"),
+                lifecycle=Lifecycle.DISCONTINUED,
+                successor_sku=Sku(f"S-{tag}-W"),
+                list_price=_eur("18.40"),
+                cost=_eur("7.1234"),
+                quantity_rule=QuantityRule(
+                    sku=Sku(f"S-{tag}-V"), minimum=Decimal("2"), maximum=Decimal(20), increment=2
+                ),
+            ),
+            "relation": ProductRelation(
+                source_sku=Sku(f"S-{tag}"),
+                target_sku=Sku(f"S-{tag}-V"),
+                type=RelationType.ALTERNATIVE,
+                rank=7,
+                bidirectional=True,
+                note="same seal, other material",
+            ),
+            "rule": RelationRule(
+                id=RelationRuleId(f"R-{tag}"),
+                type=RelationType.SPARE_PART,
+                target_category=CategoryId(f"C-{tag}-seals"),
+                source_category=CategoryId(f"C-{tag}"),
+                match=(AttributeMatch(source="model", target="fits_model"),),
+                rank=3,
+                description="seals that fit the machine",
+            ),
+            "stock": StockLevel(
+                sku=Sku(f"S-{tag}"),
+                location=LocationId("leipzig"),
+                on_hand=Decimal("12.5"),
+                reserved=Decimal(2),
+                incoming=(
+                    Incoming(Decimal(40), datetime(2026, 4, 1, 8, tzinfo=cet)),
+                    Incoming(Decimal("0.25"), AT),
+                ),
+            ),
+            "assortment": Assortment(
+                company_id=company.id,
+                business_unit_id=BusinessUnitId("hq"),
+                include=Selection(categories={f"C-{tag}"}, products={f"S-{tag}"}),
+                exclude=Selection(skus={f"S-{tag}-V"}),
+            ),
+            "reservation": Reservation(
+                id=ReservationId(f"res-{tag}"),
+                company_id=company.id,
+                sku=Sku(f"S-{tag}"),
+                location=LocationId("leipzig"),
+                quantity=Decimal("1.5"),
+                reference=f"order-{tag}",
+                created_at=AT,
+            ),
+        }
+
+    def test_catalog_aggregates_round_trip_exactly(self, store: Store) -> None:
+        company = self.seed(store)
+        tag = new_id()
+        made = self._catalog_objects(tag, company)
+        with store.unit_of_work() as uow:
+            uow.categories.add(made["root"])
+            uow.categories.add(made["child"])
+            uow.products.add(made["product"])
+            uow.product_relations.add(made["relation"])
+            uow.relation_rules.add(made["rule"])
+            uow.stock_levels.add(made["stock"])
+            uow.assortments.add(made["assortment"])
+            uow.reservations.add(made["reservation"])
+            uow.commit()
+        with store.unit_of_work() as uow:
+            loaded = {
+                "root": uow.categories.get(made["root"].id),
+                "child": uow.categories.get(made["child"].id),
+                "product": uow.products.get(made["product"].sku),
+                "relation": uow.product_relations.get(
+                    Sku(f"S-{tag}"), RelationType.ALTERNATIVE, Sku(f"S-{tag}-V")
+                ),
+                "rule": uow.relation_rules.get(made["rule"].id),
+                "stock": uow.stock_levels.get(Sku(f"S-{tag}"), LocationId("leipzig")),
+                "assortment": uow.assortments.get(
+                    company_id=company.id, business_unit_id=BusinessUnitId("hq")
+                ),
+                "reservation": uow.reservations.get(made["reservation"].id, company_id=company.id),
+            }
+        for name, obj in made.items():
+            assert loaded[name] == obj, name
+            assert loaded[name].version == 1, name
+        product = loaded["product"]
+        assert isinstance(product, Product)
+        attributes = product.attributes
+        assert [type(attributes[k]) for k in ("diameter_mm", "pieces", "food_safe")] == [
+            Decimal,
+            int,
+            bool,
+        ]
+
+    def test_catalog_get_add_update_semantics(self, store: Store) -> None:
+        tag = new_id()
+        product = Product(sku=Sku(f"S-{tag}"), name="Seal")
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.products.get(product.sku)
+            with pytest.raises(NotFoundError):
+                uow.stock_levels.get(product.sku, LocationId("leipzig"))
+            with pytest.raises(NotFoundError):
+                uow.product_relations.get(product.sku, RelationType.ACCESSORY, Sku("X"))
+            uow.products.add(product)
+            uow.commit()
+        with store.unit_of_work() as uow, pytest.raises(DuplicateError):
+            uow.products.add(Product(sku=product.sku, name="Again"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            first = uow.products.get(product.sku)
+            first.name = "Seal, renamed"
+            uow.products.update(first)
+            uow.commit()
+        assert first.version == 2
+        stale = attrs.evolve(first, name="stale", version=1)
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyError):
+            uow.products.update(stale)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.products.get(product.sku).name == "Seal, renamed"
+
+    def test_products_by_category_parent_and_after_a_sku(self, store: Store) -> None:
+        tag = new_id()
+        pumps, seals = CategoryId(f"pumps-{tag}"), CategoryId(f"seals-{tag}")
+        skus = [f"{tag}-{n:02d}" for n in range(7)]
+        with store.unit_of_work() as uow:
+            for n, sku in enumerate(skus):
+                uow.products.add(
+                    Product(
+                        sku=Sku(sku),
+                        name=f"P {n}",
+                        category_id=pumps if n % 2 == 0 else seals,
+                        parent_sku=None if n < 3 else Sku(skus[1]),
+                    )
+                )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            in_pumps = _all(lambda c: uow.products.list(category_ids=[pumps], limit=2, cursor=c))
+            both = _all(lambda c: uow.products.list(category_ids=[seals, pumps], limit=3, cursor=c))
+            variants = uow.products.list(parent_sku=Sku(skus[1]))
+            after = uow.products.list(category_ids=[pumps, seals], after_sku=Sku(skus[4]))
+            nothing = uow.products.list(category_ids=[])
+            with pytest.raises(ValidationError):
+                uow.products.list(category_ids="pumps")  # type: ignore[arg-type]
+        assert [p.sku for p in in_pumps] == skus[0::2]
+        assert [p.sku for p in both] == skus
+        assert [p.sku for p in variants] == skus[3:]
+        assert [p.sku for p in after] == skus[5:]
+        assert list(nothing) == []
+
+    def test_relations_hold_from_a_sku_both_ways_by_rank(self, store: Store) -> None:
+        tag = new_id()
+        a, b, c, d = (Sku(f"{x}-{tag}") for x in "ABCD")
+        with store.unit_of_work() as uow:
+            uow.product_relations.add(
+                ProductRelation(source_sku=a, target_sku=b, type=RelationType.ACCESSORY, rank=5)
+            )
+            uow.product_relations.add(
+                ProductRelation(source_sku=a, target_sku=c, type=RelationType.SPARE_PART, rank=1)
+            )
+            uow.product_relations.add(
+                ProductRelation(
+                    source_sku=d, target_sku=a, type=RelationType.ALTERNATIVE, bidirectional=True
+                )
+            )
+            uow.product_relations.add(
+                ProductRelation(source_sku=b, target_sku=a, type=RelationType.ACCESSORY)
+            )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            from_a = uow.product_relations.from_sku(a)
+            spare = uow.product_relations.from_sku(a, relation_type=RelationType.SPARE_PART)
+            from_b = uow.product_relations.from_sku(b)
+        assert [(r.source_sku, r.target_sku) for r in from_a] == [(a, c), (a, b), (d, a)]
+        assert [r.target_sku for r in spare] == [c]
+        assert [(r.source_sku, r.target_sku) for r in from_b] == [(b, a)]
+        with store.unit_of_work() as uow:
+            relation = uow.product_relations.get(a, RelationType.ACCESSORY, b)
+            uow.product_relations.remove(relation)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [r.target_sku for r in uow.product_relations.from_sku(a)] == [c, a]
+            with pytest.raises(NotFoundError):
+                uow.product_relations.remove(relation)
+            moved = uow.product_relations.get(a, RelationType.SPARE_PART, c)
+            moved.rank = 9
+            uow.product_relations.update(moved)
+            uow.commit()
+        stale = attrs.evolve(moved, version=1)
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyError):
+            uow.product_relations.remove(stale)
+            uow.commit()
+
+    def test_assortments_are_per_company_and_removable(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store, _company("Globex"))
+        hq = BusinessUnitId("hq")
+        with store.unit_of_work() as uow:
+            uow.assortments.add(Assortment(company_id=acme.id, business_unit_id=hq))
+            uow.assortments.add(Assortment(company_id=acme.id, include=Selection(skus={"X"})))
+            uow.assortments.add(
+                Assortment(company_id=globex.id, business_unit_id=hq, exclude=Selection(skus={"Y"}))
+            )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            mine = uow.assortments.list(company_id=acme.id)
+            theirs = uow.assortments.get(company_id=globex.id, business_unit_id=hq)
+            with pytest.raises(NotFoundError):
+                uow.assortments.get(company_id=globex.id)
+            with pytest.raises(DuplicateError):
+                uow.assortments.add(Assortment(company_id=acme.id))
+        assert [(a.company_id, a.business_unit_id) for a in mine] == [
+            (acme.id, None),
+            (acme.id, hq),
+        ]
+        assert theirs.exclude.skus == {"Y"}
+        with store.unit_of_work() as uow:
+            uow.assortments.remove(mine.items[1])
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [a.key for a in uow.assortments.list(company_id=acme.id)] == ["@company"]
+            assert len(uow.assortments.list(company_id=globex.id)) == 1
+
+    def test_stock_levels_of_a_sku_by_location(self, store: Store) -> None:
+        tag = new_id()
+        sku, other = Sku(f"S-{tag}"), Sku(f"S-{tag}-2")
+        with store.unit_of_work() as uow:
+            for where in ("leipzig", "berlin", "berlin-2"):
+                uow.stock_levels.add(StockLevel(sku=sku, location=LocationId(where), on_hand=1))
+            uow.stock_levels.add(StockLevel(sku=other, location=LocationId("aachen")))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [lv.location for lv in uow.stock_levels.for_sku(sku)] == [
+                "berlin",
+                "berlin-2",
+                "leipzig",
+            ]
+            assert [lv.location for lv in uow.stock_levels.for_sku(other)] == ["aachen"]
+            assert uow.stock_levels.for_sku(Sku(f"S-{tag}-none")) == []
+
+    def test_reservations_are_per_company_and_filter(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store, _company("Globex"))
+        tag = new_id()
+
+        def reservation(company: Company, n: int, reference: str, sku: str) -> Reservation:
+            return Reservation(
+                id=ReservationId(f"r{n}"),
+                company_id=company.id,
+                sku=Sku(f"{sku}-{tag}"),
+                location=LocationId("leipzig"),
+                quantity=n + 1,
+                reference=reference,
+                created_at=AT,
+            )
+
+        with store.unit_of_work() as uow:
+            uow.reservations.add(reservation(acme, 1, "o-1", "A"))
+            uow.reservations.add(reservation(acme, 2, "o-1", "B"))
+            uow.reservations.add(reservation(acme, 3, "o-2", "A"))
+            uow.reservations.add(reservation(globex, 1, "o-1", "A"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            released = uow.reservations.get(ReservationId("r3"), company_id=acme.id)
+            released.status = ReservationStatus.RELEASED
+            released.released_at = AT
+            uow.reservations.update(released)
+            uow.commit()
+        with store.unit_of_work() as uow:
+
+            def ids(**kw: Any) -> list[str]:
+                return [r.id for r in uow.reservations.list(company_id=acme.id, **kw)]
+
+            assert ids() == ["r1", "r2", "r3"]
+            assert ids(reference="o-1") == ["r1", "r2"]
+            assert ids(sku=Sku(f"A-{tag}")) == ["r1", "r3"]
+            assert ids(status=ReservationStatus.ACTIVE) == ["r1", "r2"]
+            assert ids(status=ReservationStatus.RELEASED, reference="o-2") == ["r3"]
+            assert uow.reservations.get(ReservationId("r1"), company_id=globex.id).quantity == 2
+            assert len(uow.reservations.list(company_id=globex.id)) == 1
+            with pytest.raises(NotFoundError):
+                uow.reservations.get(ReservationId("r2"), company_id=globex.id)
+
+    def test_threads_reserving_the_last_stock_exactly_one_wins(self, store: Store) -> None:
+        company = self.seed(store)
+        sku = Sku(f"S-{new_id()}")
+        with store.unit_of_work() as uow:
+            uow.stock_levels.add(StockLevel(sku=sku, location=LocationId("leipzig"), on_hand=1))
+            uow.commit()
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                reserve_stock(
+                    uow, company_id=company.id, sku=sku, quantity=1, reference=f"o-{i}", at=AT
+                )
+                uow.commit()
+
+        outcomes = self._race(6, work)
+        winners = [i for i, o in enumerate(outcomes) if o is None]
+        assert len(winners) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            (level,) = uow.stock_levels.for_sku(sku)
+            held = _all(lambda c: uow.reservations.list(company_id=company.id, sku=sku, cursor=c))
+        assert (level.on_hand, level.reserved, level.version) == (Decimal(1), Decimal(1), 2)
+        assert [r.reference for r in held] == [f"o-{winners[0]}"]
+
+    def test_threads_retrying_reservations_lose_nothing(self, store: Store) -> None:
+        company = self.seed(store)
+        sku = Sku(f"S-{new_id()}")
+        with store.unit_of_work() as uow:
+            uow.stock_levels.add(StockLevel(sku=sku, location=LocationId("a"), on_hand=5))
+            uow.stock_levels.add(StockLevel(sku=sku, location=LocationId("b"), on_hand=7))
+            uow.commit()
+
+        def work(i: int) -> None:
+            for n in range(3):
+                while True:
+                    try:
+                        with store.unit_of_work() as uow:
+                            reserve_stock(
+                                uow,
+                                company_id=company.id,
+                                sku=sku,
+                                quantity=1,
+                                reference=f"o-{i}-{n}",
+                                at=AT,
+                            )
+                            uow.commit()
+                        break
+                    except ConcurrencyError:
+                        continue
+
+        outcomes = self._race(4, work)
+        assert outcomes == [None] * 4
+        with store.unit_of_work() as uow:
+            levels = uow.stock_levels.for_sku(sku)
+            held = _all(lambda c: uow.reservations.list(company_id=company.id, sku=sku, cursor=c))
+            with pytest.raises(InsufficientStockError):
+                reserve_stock(
+                    uow, company_id=company.id, sku=sku, quantity=1, reference="late", at=AT
+                )
+        assert [(lv.location, lv.reserved) for lv in levels] == [
+            ("a", Decimal(5)),
+            ("b", Decimal(7)),
+        ]
+        assert sorted(r.reference for r in held) == sorted(
+            f"o-{i}-{n}" for i in range(4) for n in range(3)
+        )
+        assert sum(r.quantity for r in held) == 12
 
     # -- outbox ------------------------------------------------------------------------
     @staticmethod

@@ -66,6 +66,21 @@ import attrs
 from babel.numbers import list_currencies
 
 from b2bcore.accounts.model import BusinessUnit, Company, CompanyUser, UserStatus
+from b2bcore.catalog.model import (
+    Assortment,
+    AttributeMatch,
+    AttributeValue,
+    Category,
+    Incoming,
+    Lifecycle,
+    Product,
+    ProductRelation,
+    RelationRule,
+    RelationType,
+    Selection,
+    StockLevel,
+)
+from b2bcore.catalog.rules import InMemoryCatalog
 from b2bcore.clock import require_aware
 from b2bcore.errors import ValidationError
 from b2bcore.ids import (
@@ -97,7 +112,10 @@ from b2bcore.pricing.model import (
 )
 
 __all__ = [
+    "DEFAULT_CATALOG_CATEGORIES",
+    "DEFAULT_CATALOG_SKUS",
     "DEFAULT_CURRENCIES",
+    "DEFAULT_LOCATIONS",
     "DEFAULT_MAX_DATETIME",
     "DEFAULT_MIN_DATETIME",
     "DEFAULT_PRICE_BUSINESS_UNITS",
@@ -111,9 +129,12 @@ __all__ = [
     "DEFAULT_PRICE_WINDOW",
     "DEFAULT_TIMEZONES",
     "UNROUNDED_EXTRA_PLACES",
+    "assortments",
     "aware_datetimes",
     "business_unit_trees",
     "carts",
+    "catalogs",
+    "category_trees",
     "companies",
     "company_users",
     "currencies",
@@ -128,8 +149,13 @@ __all__ = [
     "price_rules",
     "price_scopes",
     "price_tiers",
+    "product_relations",
+    "products",
     "quantity_rules",
+    "relation_rules",
     "rule_targets",
+    "selections",
+    "stock_levels",
 ]
 
 #: The default sample of :func:`currencies`: 0, 2 and 3 minor units, big and small.
@@ -1198,4 +1224,288 @@ def carts(
         min_size=min_size,
         max_size=max_size,
         unique_by=lambda line: line.item.sku,
+    )
+
+
+# -- catalog ----------------------------------------------------------------------------
+
+#: Default SKU pool of the catalog strategies (small, so relations and assortments meet).
+DEFAULT_CATALOG_SKUS: Final[tuple[str, ...]] = tuple(f"SKU-{n}" for n in range(1, 9))
+
+#: Default category ids of :func:`category_trees` and :func:`catalogs`.
+DEFAULT_CATALOG_CATEGORIES: Final[tuple[str, ...]] = (
+    "spares",
+    "seals",
+    "filters",
+    "pumps",
+    "tools",
+)
+
+#: Default stock locations of :func:`stock_levels`.
+DEFAULT_LOCATIONS: Final[tuple[str, ...]] = ("berlin", "leipzig", "wien")
+
+_MODELS: Final = ("PX-100", "PX-200", "PX-300")
+_ATTRIBUTE_VALUES: Final = st.one_of(
+    st.sampled_from(_MODELS),
+    st.integers(min_value=-1000, max_value=1000),
+    st.booleans(),
+    st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
+)
+_STOCK: Final = st.integers(min_value=0, max_value=40).map(Decimal)
+
+
+def _attributes() -> st.SearchStrategy[dict[str, AttributeValue]]:
+    return st.dictionaries(
+        st.sampled_from(("model", "fits_model", "size", "food_safe", "weight_kg")),
+        _ATTRIBUTE_VALUES,
+        max_size=3,
+    )
+
+
+@st.composite
+def _category_trees(draw: st.DrawFn, pool: tuple[str, ...], max_size: int) -> list[Category]:
+    ids = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=max_size, unique=True))
+    tree: list[Category] = []
+    for i, cid in enumerate(ids):
+        parent = draw(st.none() | st.sampled_from(ids[:i])) if i else None
+        tree.append(Category(id=cid, name=f"Category {cid}", parent_id=parent))
+    return tree
+
+
+def category_trees(
+    *, ids: Sequence[str] = DEFAULT_CATALOG_CATEGORIES, max_size: int = 5
+) -> st.SearchStrategy[list[Category]]:
+    """Forests of :class:`~b2bcore.catalog.Category` (distinct ids from ``ids``),
+    parents listed before their children; never a loop."""
+    return _category_trees(_pool(ids, "ids", allow_empty=False), max_size)
+
+
+@st.composite
+def _products(
+    draw: st.DrawFn,
+    sku: str,
+    skus: tuple[str, ...],
+    categories: tuple[str, ...],
+    currency: str,
+) -> Product:
+    others = tuple(s for s in skus if s != sku)
+    discontinued = draw(st.integers(0, 4)) == 0
+    successor = draw(st.none() | st.sampled_from(others)) if discontinued and others else None
+    price = None if draw(st.integers(0, 3)) == 0 else draw(_unit_prices(currency))
+    return Product(
+        sku=sku,
+        name=f"Product {sku}",
+        category_id=draw(st.none() | st.sampled_from(categories)) if categories else None,
+        attributes=draw(_attributes()),
+        lifecycle=Lifecycle.DISCONTINUED if discontinued else Lifecycle.ACTIVE,
+        successor_sku=successor,
+        list_price=price,
+        cost=draw(st.none() | _unit_prices(currency)) if price is not None else None,
+    )
+
+
+def products(
+    *,
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    categories: Sequence[str] = DEFAULT_CATALOG_CATEGORIES,
+    currency: str = "EUR",
+) -> st.SearchStrategy[Product]:
+    """Single :class:`~b2bcore.catalog.Product` values: a SKU of ``skus``, maybe a
+    category of ``categories``, a few attributes of every kind, sometimes
+    discontinued (with or without a successor among ``skus``), and list price and
+    cost in ``currency`` or missing. No parent (variants need a catalog: see
+    :func:`catalogs`)."""
+    pool = _pool(skus, "skus", allow_empty=False)
+    cats = _pool(categories, "categories")
+    codes = _codes(currency)
+    return st.tuples(st.sampled_from(pool), codes).flatmap(
+        lambda pair: _products(pair[0], pool, cats, pair[1])
+    )
+
+
+def selections(
+    *,
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    categories: Sequence[str] = DEFAULT_CATALOG_CATEGORIES,
+) -> st.SearchStrategy[Selection]:
+    """:class:`~b2bcore.catalog.Selection` values naming a few SKUs, products (SKUs
+    of ``skus`` as parents) and categories; often empty."""
+    sku_pool = _pool(skus, "skus", allow_empty=False)
+    cat_pool = _pool(categories, "categories")
+    return st.builds(
+        Selection,
+        skus=st.frozensets(st.sampled_from(sku_pool), max_size=3),
+        products=st.frozensets(st.sampled_from(sku_pool), max_size=2),
+        categories=(
+            st.frozensets(st.sampled_from(cat_pool), max_size=2)
+            if cat_pool
+            else st.just(frozenset())
+        ),
+    )
+
+
+def assortments(
+    *,
+    company_id: str = "acme",
+    business_unit_ids: Sequence[str] = (),
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    categories: Sequence[str] = DEFAULT_CATALOG_CATEGORIES,
+) -> st.SearchStrategy[Assortment]:
+    """:class:`~b2bcore.catalog.Assortment` values of ``company_id``: the company's
+    own, or one of ``business_unit_ids``', with :func:`selections` to include and
+    exclude (include and exclude may overlap: exclude wins)."""
+    company = check_id(company_id, path="company_id")
+    units = _pool(business_unit_ids, "business_unit_ids")
+    unit: st.SearchStrategy[str | None] = st.none() | st.sampled_from(units) if units else st.none()
+    chosen = selections(skus=skus, categories=categories)
+    return st.builds(
+        Assortment,
+        company_id=st.just(company),
+        business_unit_id=unit,
+        include=chosen,
+        exclude=chosen,
+    )
+
+
+def product_relations(
+    *, skus: Sequence[str] = DEFAULT_CATALOG_SKUS
+) -> st.SearchStrategy[ProductRelation]:
+    """:class:`~b2bcore.catalog.ProductRelation` values between two distinct SKUs of
+    ``skus``, of any type (replacements are never bidirectional), ranked 0-100."""
+    pool = _pool(skus, "skus", allow_empty=False)
+    if len(pool) < 2:
+        raise ValidationError("give at least two SKUs", path="skus", value=skus)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> ProductRelation:
+        source, target = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True))
+        kind = draw(st.sampled_from(RelationType))
+        both = kind is not RelationType.REPLACEMENT and draw(st.booleans())
+        return ProductRelation(
+            source_sku=source,
+            target_sku=target,
+            type=kind,
+            rank=draw(st.integers(0, 100)),
+            bidirectional=both,
+        )
+
+    return build()
+
+
+def relation_rules(
+    *, categories: Sequence[str] = DEFAULT_CATALOG_CATEGORIES
+) -> st.SearchStrategy[RelationRule]:
+    """:class:`~b2bcore.catalog.RelationRule` values between categories of
+    ``categories`` (never replacements), sometimes matching ``model`` to
+    ``fits_model``."""
+    pool = _pool(categories, "categories", allow_empty=False)
+    kinds = tuple(t for t in RelationType if t is not RelationType.REPLACEMENT)
+    match = st.sampled_from(((), (AttributeMatch(source="model", target="fits_model"),)))
+    return st.builds(
+        RelationRule,
+        id=st.sampled_from(("r-1", "r-2", "r-3")),
+        type=st.sampled_from(kinds),
+        target_category=st.sampled_from(pool),
+        source_category=st.none() | st.sampled_from(pool),
+        match=match,
+        rank=st.integers(0, 100),
+    )
+
+
+@st.composite
+def _catalogs(
+    draw: st.DrawFn, skus: tuple[str, ...], categories: tuple[str, ...], currency: str
+) -> InMemoryCatalog:
+    tree = draw(category_trees(ids=categories, max_size=len(categories)))
+    cat_ids = tuple(c.id for c in tree)
+    chosen = draw(st.lists(st.sampled_from(skus), min_size=1, max_size=len(skus), unique=True))
+    items: list[Product] = []
+    for i, sku in enumerate(chosen):
+        product = draw(_products(sku, tuple(chosen), cat_ids, currency))
+        # Successors point forward and parents backward: no loops, variants one deep.
+        later = chosen[i + 1 :]
+        if product.successor_sku is not None:
+            product.successor_sku = Sku(draw(st.sampled_from(later))) if later else None
+        tops = [p.sku for p in items if p.parent_sku is None]
+        if tops and draw(st.integers(0, 3)) == 0:
+            product.parent_sku = Sku(draw(st.sampled_from(tops)))
+        items.append(product)
+    drawn = draw(
+        st.lists(product_relations(skus=chosen), max_size=10, unique_by=lambda r: r.key)
+        if len(chosen) > 1
+        else st.just([])
+    )
+    # Replacements point forward too, so successors and replacements never loop.
+    order = {sku: i for i, sku in enumerate(chosen)}
+    relations = {
+        r.key: r
+        for r in (
+            attrs.evolve(r, source_sku=r.target_sku, target_sku=r.source_sku)
+            if r.type is RelationType.REPLACEMENT and order[r.source_sku] > order[r.target_sku]
+            else r
+            for r in drawn
+        )
+    }
+    rules = draw(st.lists(relation_rules(categories=cat_ids), max_size=2, unique_by=lambda r: r.id))
+    return InMemoryCatalog(
+        categories=tree, products=items, relations=relations.values(), rules=rules
+    )
+
+
+def catalogs(
+    *,
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    categories: Sequence[str] = DEFAULT_CATALOG_CATEGORIES,
+    currency: str = "EUR",
+) -> st.SearchStrategy[InMemoryCatalog]:
+    """Consistent catalogs as an :class:`~b2bcore.catalog.InMemoryCatalog`: a
+    :func:`category_trees` forest, products with distinct SKUs in its categories
+    (some variants of an earlier top product, some discontinued with a later
+    successor), explicit relations between them (replacements also to a later
+    product, so successors and replacements never loop) and a couple of relation
+    rules. Everything in it passes the catalog service's write-time checks."""
+    if not is_currency(currency):
+        raise ValidationError(
+            f"{currency!r} is not an ISO 4217 currency code", path="currency", value=currency
+        )
+    return _catalogs(
+        _pool(skus, "skus", allow_empty=False),
+        _pool(categories, "categories", allow_empty=False),
+        currency,
+    )
+
+
+@st.composite
+def _stock_levels(
+    draw: st.DrawFn, sku: str, locations: tuple[str, ...], instants: st.SearchStrategy[datetime]
+) -> StockLevel:
+    on_hand = draw(_STOCK)
+    reserved = draw(st.integers(0, 45).map(Decimal))  # sometimes more than on hand
+    incoming = draw(
+        st.lists(st.builds(Incoming, st.integers(1, 30).map(Decimal), instants), max_size=3)
+    )
+    return StockLevel(
+        sku=sku,
+        location=draw(st.sampled_from(locations)),
+        on_hand=on_hand,
+        reserved=reserved,
+        incoming=incoming,
+    )
+
+
+def stock_levels(
+    *,
+    sku: str = "SKU-1",
+    locations: Sequence[str] = DEFAULT_LOCATIONS,
+    datetimes: st.SearchStrategy[datetime] | None = None,
+) -> st.SearchStrategy[StockLevel]:
+    """:class:`~b2bcore.catalog.StockLevel` values of ``sku`` at one of
+    ``locations``: 0-40 on hand, 0-45 reserved (a count may have found less than is
+    reserved), up to three incoming deliveries at instants of ``datetimes``
+    (default: :data:`DEFAULT_PRICE_WINDOW`). Draw a list with
+    ``unique_by=lambda lv: lv.location`` for one SKU's stock."""
+    return _stock_levels(
+        check_id(sku, path="sku"),
+        _pool(locations, "locations", allow_empty=False),
+        _instants(datetimes),
     )
