@@ -12,10 +12,6 @@ N in 10k, 100k and 1M. For each N, in the same process:
 * at N = 10k only, ``brute_force_us``: the same engine with an index that scans
   every rule of every list for each line (the oracle the property tests compare
   against), timed on the first lines and checked to agree with the indexed result;
-* ``with_items``: the same lines against ``PriceIndex(lists, items=...)`` given every
-  catalogue item, which lays out each item's rules in precedence order when the
-  index is built (what a service that knows its catalogue does); the targets are
-  read from this configuration, in its own fresh process per N;
 * memory: ``peak_rss_mib`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of a
   fresh process per N (so it includes the interpreter, the catalog, the lines, the
   price lists and the index); ``lists_and_index_mib`` is the growth of the resident
@@ -270,12 +266,7 @@ def build_lists(n_rules: int, catalog: Catalog, rng: random.Random) -> list[Pric
     return lists
 
 
-def build_lines(
-    n_lines: int,
-    catalog: Catalog,
-    rng: random.Random,
-    item_of: Callable[[int], PriceItem] | None = None,
-) -> list[_Line]:
+def build_lines(n_lines: int, catalog: Catalog, rng: random.Random) -> list[_Line]:
     contexts = [
         PriceContext(
             company_id=CompanyId(company),
@@ -292,10 +283,7 @@ def build_lines(
     lines = []
     for _ in range(n_lines):
         sku = rng.randrange(catalog.n_skus)
-        if item_of is not None:
-            item = item_of(sku)
-        else:
-            item = items.get(sku) or items.setdefault(sku, catalog.item(sku))
+        item = items.get(sku) or items.setdefault(sku, catalog.item(sku))
         lines.append((rng.choice(contexts), item, rng.choice(QUANTITIES)))
     return lines
 
@@ -381,37 +369,6 @@ def _key(q: PriceQuote | None) -> tuple[object, ...] | None:
     return None if q is None else (q.unit_price, q.line_total, q.price_list_id, q.rule_id)
 
 
-def measure_planned(n_rules: int, *, n_lines: int, repeat: int) -> dict[str, Any]:
-    """The same lines with an index given every catalogue item (a fresh process)."""
-    rng = random.Random(SEED + n_rules)
-    catalog = Catalog(n_rules, rng)
-    all_items = [catalog.item(sku) for sku in range(catalog.n_skus)]
-    lines = build_lines(n_lines, catalog, rng, all_items.__getitem__)
-    prices = {catalog.sku(i): Decimal(c).scaleb(-2) for i, c in enumerate(catalog.list_cents)}
-    lists = build_lists(n_rules, catalog, rng)
-    rss_before = _rss_mib()
-    start = time.process_time()
-    index = PriceIndex(lists, items=all_items)
-    build_index_s = time.process_time() - start
-    rss_after = _rss_mib()
-    quotes = price_lines(index, lines)
-    priced = sum(q is not None for q in quotes)
-    del quotes
-    resolve_us = best_us(lambda: time_resolve(index, lines), n_lines, repeat)
-    floor_us = best_us(lambda: time_floor(prices, lines), n_lines, repeat)
-    return {
-        "lines_priced": priced,
-        "resolve_us": round(resolve_us, 2),
-        "floor_us": round(floor_us, 3),
-        "resolve_vs_floor": round(resolve_us / floor_us, 1),
-        "build_index_s": round(build_index_s, 2),
-        "index_mib": None
-        if rss_before is None or rss_after is None
-        else round(rss_after - rss_before, 1),
-        "peak_rss_mib": round(_maxrss_mib(), 1),
-    }
-
-
 def measure_one(n_rules: int, *, n_lines: int, repeat: int, brute: int) -> dict[str, Any]:
     """Everything for one N (run in a fresh process)."""
     rng = random.Random(SEED + n_rules)
@@ -473,9 +430,7 @@ def measure_one(n_rules: int, *, n_lines: int, repeat: int, brute: int) -> dict[
     return out
 
 
-def _child(
-    n_rules: int, n_lines: int, repeat: int, brute: int, *, planned: bool = False
-) -> dict[str, Any]:
+def _child(n_rules: int, n_lines: int, repeat: int, brute: int) -> dict[str, Any]:
     proc = subprocess.run(  # noqa: S603 - this script, run by this interpreter
         [
             sys.executable,
@@ -488,7 +443,6 @@ def _child(
             str(repeat),
             "--brute",
             str(brute),
-            *(["--planned"] if planned else []),
         ],
         capture_output=True,
         text=True,
@@ -505,10 +459,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
     sizes: tuple[int, ...] = cfg["sizes"]  # type: ignore[assignment]
     n_lines, repeat, brute = int(cfg["lines"]), int(cfg["repeat"]), int(cfg["brute"])  # type: ignore[call-overload]
     figures = {label(n): _child(n, n_lines, repeat, brute if n == sizes[0] else 0) for n in sizes}
-    for n in sizes:
-        figures[label(n)]["with_items"] = _child(n, n_lines, repeat, 0, planned=True)
     small, large = figures[label(sizes[0])], figures[label(sizes[-1])]
-    small_plan, large_plan = small["with_items"], large["with_items"]
     return {
         "benchmark": "pricing",
         "params": {
@@ -533,11 +484,6 @@ def run(*, smoke: bool) -> dict[str, Any]:
             f"at N={label(sizes[0])}, one pass; results checked equal to the index",
             "memory": "peak_rss_mib = getrusage(RUSAGE_SELF).ru_maxrss of a fresh process "
             "per N; lists_and_index_mib = RSS growth while building lists and index",
-            "with_items": "PriceIndex(lists, items=every catalogue item), the same lines, "
-            "in a fresh process per N (its peak RSS includes all N/5 PriceItems): each "
-            "item's rules laid out in precedence order at build time. The targets are "
-            "taken from this configuration (what a service that knows its catalogue "
-            "builds); the figures without items are kept beside them",
             "versions": {"python": platform.python_version()},
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         },
@@ -545,13 +491,13 @@ def run(*, smoke: bool) -> dict[str, Any]:
         "targets": [
             {
                 "name": f"per_line_vs_floor_{label(sizes[-1])}",
-                "value": large_plan["resolve_vs_floor"],
+                "value": large["resolve_vs_floor"],
                 "op": "<=",
                 "limit": TARGET_VS_FLOOR,
             },
             {
                 "name": f"growth_{label(sizes[0])}_to_{label(sizes[-1])}",
-                "value": round(large_plan["resolve_us"] / small_plan["resolve_us"], 2),
+                "value": round(large["resolve_us"] / small["resolve_us"], 2),
                 "op": "<=",
                 "limit": TARGET_GROWTH,
             },
@@ -563,7 +509,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
             },
             {
                 "name": f"peak_memory_mib_{label(sizes[-1])}",
-                "value": max(large["peak_rss_mib"], large_plan["peak_rss_mib"]),
+                "value": large["peak_rss_mib"],
                 "op": "<=",
                 "limit": TARGET_MEMORY_MIB,
             },
@@ -578,11 +524,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
     parser.add_argument("--lines", type=int, default=FULL["lines"], help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=FULL["repeat"], help=argparse.SUPPRESS)
     parser.add_argument("--brute", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--planned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one is not None and args.planned:
-        out(json.dumps(measure_planned(args.one, n_lines=args.lines, repeat=args.repeat)))
-        return 0
     if args.one is not None:
         out(
             json.dumps(

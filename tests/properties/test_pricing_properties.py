@@ -597,27 +597,6 @@ def test_a_reused_index_answers_like_fresh_lists(
             )
 
 
-@given(list_sets(), st.lists(st.tuples(contexts, items, quantities), min_size=1, max_size=6))
-def test_an_index_given_the_items_answers_like_one_without(
-    lists: list[PriceList], lookups: list[tuple[PriceContext, PriceItem, Decimal]]
-) -> None:
-    # The per-item plans (items=...) are a faster road to the same answers and
-    # explanations; an item seen with another category path or product than the
-    # index was given falls back to the per-target tables.
-    given_items = {item.sku: item for _ctx, item, _q in lookups}
-    planned = PriceIndex(lists, items=given_items.values())
-    moved = {
-        sku: attrs.evolve(item, category_path=item.category_path[:-1])
-        for sku, item in given_items.items()
-    }
-    for policy in PricePolicy:
-        for ctx, item, quantity in lookups:
-            for seen in (item, moved[item.sku]):
-                assert outcome(ctx, seen, quantity, planned, policy) == outcome(
-                    ctx, seen, quantity, lists, policy
-                )
-
-
 # --- (c) monotone tiers: the unit price never rises with quantity ----------------------
 
 

@@ -377,16 +377,9 @@ class PriceIndex:
     index is a snapshot: it precomputes each rule's place in the precedence order
     and remembers, per context, which lists apply, so a price list changed after
     the index was built needs a new index.
-
-    Give it the catalogue's ``items`` too and it also lays out, per SKU, every rule
-    that can price that item (its SKU's, its product's, its categories' and the
-    "all" rules) in one sequence in precedence order: a line then reads one
-    sequence up to the first rule that applies. A line for an item the index was
-    not given, or given with another product or category path, is resolved the
-    same way from the per-target tables — the result is the same, only slower.
     """
 
-    def __init__(self, lists: Iterable[PriceList], *, items: Iterable[PriceItem] = ()) -> None:
+    def __init__(self, lists: Iterable[PriceList]) -> None:
         self.lists: dict[str, PriceList] = {}
         self._positions: dict[int, int] = {}  # id(list) -> position
         self._heads: list[_ListHead] = []  # by position
@@ -432,25 +425,6 @@ class PriceIndex:
         self._by_product = tables[TargetKind.PRODUCT]
         self._by_category = tables[TargetKind.CATEGORY]
         self._for_all = tables[TargetKind.ALL].get("", ())
-        self._plans: dict[str, tuple[PriceItem, tuple[_Compiled, ...]]] = {}
-        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-            raise ValidationError("give an iterable of PriceItem", path="items", value=items)
-        for item in items:
-            self._plan(item)
-
-    def _plan(self, item: PriceItem) -> None:
-        """Every entry that can price ``item``, in precedence order (see the class)."""
-        if not isinstance(item, PriceItem):
-            raise ValidationError("must be a PriceItem", path="items", value=item)
-        if item.sku in self._plans:
-            raise ValidationError(f"item {item.sku!r} is given twice", path="items")
-        keyed = [
-            ((c[5], c[3]) if not depth else _deeper(c[5], depth, c[3]), c)
-            for group, depth in self._groups(item, None)
-            for c in group
-        ]
-        keyed.sort(key=_first)
-        self._plans[item.sku] = (item, tuple(c for _key, c in keyed))
 
     def entries_for(self, item: PriceItem, *, only_list: str | None = None) -> list[_Entry]:
         """Every (list, rule) whose target matches ``item``."""
@@ -552,10 +526,6 @@ def _compile(
 
 def _static_rank(entry: _Compiled) -> _Key:
     return entry[5], entry[3]
-
-
-def _first(pair: tuple[_Key, _Compiled]) -> _Key:
-    return pair[0]
 
 
 def _as_index(lists: Sequence[PriceList] | PriceIndex) -> PriceIndex:
@@ -928,85 +898,21 @@ def _best(
     only_list: str | None,
     visiting: frozenset[str],
 ) -> _Hit | None:
-    """The MOST_SPECIFIC winner, without judging every candidate.
-
-    An item the index has a plan for reads its plan — every entry that can price it,
-    in precedence order — up to the first entry that applies. Otherwise each
-    target's entries (also in precedence order) are read up to their first
-    applicable entry, or to the first entry that cannot beat the best found so far.
-    Only the winner's formula is computed; :func:`_judge` does the full work when an
-    explanation is read. (The checks are spelled out in both loops: this is the
-    hot path of every price.)
-    """
-    planned = index._plans.get(item.sku) if index._plans else None
-    if planned is not None and (
-        planned[0] is item
-        or (
-            planned[0].product_id == item.product_id
-            and planned[0].category_path == item.category_path
-        )
-    ):
-        return _best_planned(
-            planned[1], context, item, quantity, tier_quantity, index, only_list, visiting
-        )
-    return _best_by_target(context, item, quantity, tier_quantity, index, only_list, visiting)
-
-
-def _best_planned(  # noqa: PLR0917 - private, the hot path's
-    plan: tuple[_Compiled, ...],
-    context: PriceContext,
-    item: PriceItem,
-    quantity: Decimal,
-    tier_quantity: TierQuantity,
-    index: PriceIndex,
-    only_list: str | None,
-    visiting: frozenset[str],
-) -> _Hit | None:
-    """:func:`_best` along an item's plan: the first entry that applies wins."""
-    scoped = only_list is None
-    verdicts = index._verdicts(context)[0 if scoped else 1]
-    at = context.at
-    for entry in plan:
-        pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed = entry
-        reason = verdicts[position]
-        if reason is None:
-            reason = verdicts[position] = _list_reason(pl, context, scoped=scoped) or ""
-        if (
-            reason
-            or (windowed and not rule.active_at(at))
-            or quantity < min_quantity
-            or (not scoped and pl.id != only_list)
-        ):
-            continue
-        if fixed is not None:
-            return (prefix, rule_id), fixed, head, rule, None, None
-        hit = _formula_hit(
-            entry, (prefix, rule_id), context, item, quantity, tier_quantity, index, visiting
-        )
-        if hit is not None:
-            return hit
-    return None
-
-
-def _best_by_target(  # noqa: PLR0917 - private, the hot path's
-    context: PriceContext,
-    item: PriceItem,
-    quantity: Decimal,
-    tier_quantity: TierQuantity,
-    index: PriceIndex,
-    only_list: str | None,
-    visiting: frozenset[str],
-) -> _Hit | None:
-    """:func:`_best` through the per-target tables (an item without a plan)."""
+    """The MOST_SPECIFIC winner, without judging every candidate: each target's
+    entries lie in precedence order (see :class:`PriceIndex`), so a group is read up
+    to its first applicable entry, or to the first entry that cannot beat the best
+    found so far. Only the winner's formula is computed; :func:`_judge` does the
+    full work when an explanation is read."""
+    best: _Hit | None = None
+    best_key: _Key | None = None
     scoped = only_list is None
     verdicts = index._verdicts(context)[0 if scoped else 1]
     spare = len(verdicts) - 1
     at = context.at
-    best: _Hit | None = None
-    best_key: _Key | None = None
+    per_rule = tier_quantity if callable(tier_quantity) else None
+    tq = quantity if callable(tier_quantity) else tier_quantity
     for group, depth in index._groups(item, only_list):
-        for entry in group:
-            pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed = entry
+        for pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed in group:
             key = (prefix, rule_id) if not depth else _deeper(prefix, depth, rule_id)
             if best_key is not None and key >= best_key:
                 break
@@ -1020,40 +926,25 @@ def _best_by_target(  # noqa: PLR0917 - private, the hot path's
             if fixed is not None:
                 best, best_key = (key, fixed, head, rule, None, None), key
                 break
-            hit = _formula_hit(entry, key, context, item, quantity, tier_quantity, index, visiting)
-            if hit is not None:
-                best, best_key = hit, key
-                break
+            if per_rule is not None:
+                tq = per_rule(rule)
+            try:
+                value, tier, base = _price_rule(
+                    pl,
+                    rule,
+                    item=item,
+                    context=context,
+                    quantity=quantity,
+                    tier_quantity=tq,
+                    base_tier_quantity=tier_quantity,
+                    index=index,
+                    visiting=visiting,
+                )
+            except _BaseMissingError:
+                continue
+            best, best_key = (key, value, head, rule, tier, base), key
+            break
     return best
-
-
-def _formula_hit(  # noqa: PLR0917 - private, the hot path's
-    entry: _Compiled,
-    key: _Key,
-    context: PriceContext,
-    item: PriceItem,
-    quantity: Decimal,
-    tier_quantity: TierQuantity,
-    index: PriceIndex,
-    visiting: frozenset[str],
-) -> _Hit | None:
-    """An applicable entry without a fixed price, priced (None: its base is missing)."""
-    pl, head, rule = entry[0], entry[1], entry[2]
-    try:
-        value, tier, base = _price_rule(
-            pl,
-            rule,
-            item=item,
-            context=context,
-            quantity=quantity,
-            tier_quantity=tier_quantity(rule) if callable(tier_quantity) else tier_quantity,
-            base_tier_quantity=tier_quantity,
-            index=index,
-            visiting=visiting,
-        )
-    except _BaseMissingError:
-        return None
-    return key, value, head, rule, tier, base
 
 
 def _resolve_in(

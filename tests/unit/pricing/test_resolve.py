@@ -1420,36 +1420,3 @@ def test_a_base_list_chooses_its_tier_by_the_same_tier_quantity() -> None:
     quote = _resolve(lists, 10, tier_quantity=100)
     assert (quote.price_list_id, quote.unit_price) == ("acme", _eur("6.30"))
     assert _resolve(lists, 10).unit_price == _eur("9.00")
-
-
-# -- an index given the catalogue's items -------------------------------------------------
-
-
-def test_an_index_with_items_prices_through_each_items_plan() -> None:
-    lists = [
-        _plist("open", _fixed("r", "9")),
-        _plist(
-            "acme",
-            _fixed("sku", "7", RuleTarget.sku("P-100-S")),
-            scope=PriceScope(companies={"acme"}),
-        ),
-        _plist("pumps", _formula("c", Formula(percent=-10), target=RuleTarget.category("pumps"))),
-    ]
-    index = PriceIndex(lists, items=[PUMP])
-    globex_ctx = _context(company_id="globex")
-    assert resolve_price(CTX, PUMP, 1, lists=index).price_list_id == "acme"
-    globex = resolve_price(globex_ctx, PUMP, 1, lists=index)
-    assert (globex.price_list_id, globex.unit_price) == ("pumps", _eur("180.00"))
-    assert _reasons(globex) == _reasons(_resolve(lists, context=globex_ctx))
-    # The same SKU seen with another category path is priced from the tables instead.
-    elsewhere = attrs.evolve(PUMP, category_path=["tools"])
-    assert resolve_price(globex_ctx, elsewhere, 1, lists=index).price_list_id == "open"
-
-
-def test_an_index_refuses_bad_items() -> None:
-    with pytest.raises(ValidationError, match="item 'P-100-S' is given twice"):
-        PriceIndex([], items=[PUMP, PUMP])
-    with pytest.raises(ValidationError, match="must be a PriceItem"):
-        PriceIndex([], items=[_untyped("P-100-S")])
-    with pytest.raises(ValidationError, match="give an iterable of PriceItem"):
-        PriceIndex([], items=_untyped("P-100-S"))
