@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -253,10 +254,18 @@ class PriceContext:
 # --- what is priced --------------------------------------------------------------------
 
 
+def _interned(value: Any) -> Any:
+    """One shared copy of an id string: a million rules name far fewer SKUs, and a
+    lookup of an interned key by an interned id compares pointers, not text."""
+    return sys.intern(value) if type(value) is str else value
+
+
 def _category_path(value: object) -> tuple[CategoryId, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValidationError("must be a list of category ids, root first", path="category_path")
-    path = tuple(CategoryId(check_id(v, path=f"category_path[{i}]")) for i, v in enumerate(value))
+    path = tuple(
+        CategoryId(_interned(check_id(v, path=f"category_path[{i}]"))) for i, v in enumerate(value)
+    )
     if len(set(path)) != len(path):
         raise ValidationError("a category appears twice", path="category_path", value=value)
     return path
@@ -276,8 +285,10 @@ class PriceItem:
     ``category_path`` runs from the root category to the SKU's own category.
     """
 
-    sku: Sku = attrs.field(validator=identifier)
-    product_id: ProductId | None = attrs.field(default=None, validator=optional_identifier)
+    sku: Sku = attrs.field(converter=_interned, validator=identifier)
+    product_id: ProductId | None = attrs.field(
+        default=None, converter=_interned, validator=optional_identifier
+    )
     category_path: tuple[CategoryId, ...] = attrs.field(factory=tuple, converter=_category_path)
     list_price: Money | None = attrs.field(default=None, validator=_optional_money)
     cost: Money | None = attrs.field(default=None, validator=_optional_money)
@@ -300,7 +311,7 @@ class RuleTarget:
     """One SKU, one product (all its variants), one category (and below) or all."""
 
     kind: TargetKind = attrs.field(validator=enum_member(TargetKind))
-    value: str | None = None
+    value: str | None = attrs.field(default=None, converter=_interned)
 
     def __attrs_post_init__(self) -> None:
         if self.kind is TargetKind.ALL:
