@@ -190,6 +190,38 @@ def test_a_database_from_a_newer_b2bcore_is_refused(schema: str) -> None:
 
 @needs_server
 @pytest.mark.postgres
+def test_a_read_only_store_reads_and_refuses_writes(schema: str) -> None:
+    with PostgresStore(DSN, schema=schema) as primary, primary.unit_of_work() as uow:
+        uow.companies.add(_company())
+        uow.commit()
+    with PostgresStore(DSN, schema=schema, read_only=True) as replica:
+        assert replica.read_only
+        with replica.unit_of_work() as uow:
+            assert uow.companies.get(CompanyId("acme")).name == "ACME"
+        with replica.unit_of_work() as uow, pytest.raises(StorageError, match="read-only"):
+            uow.companies.add(_company("globex", "Globex"))
+    with PostgresStore(DSN, schema=schema) as primary, primary.unit_of_work() as uow:
+        assert [c.id for c in uow.companies.list(limit=10).items] == ["acme"]
+
+
+@needs_server
+@pytest.mark.postgres
+def test_a_read_only_store_migrates_nothing_and_needs_this_schema_version(schema: str) -> None:
+    with pytest.raises(StorageError, match="has schema version 0, this b2bcore needs"):
+        PostgresStore(DSN, schema=schema, read_only=True)
+    with _admin() as conn:
+        exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (schema,)).fetchone()
+    assert exists == (False,)  # not even the schema was created
+    PostgresStore(DSN, schema=schema).close()
+    latest = max(m.version for m in MIGRATIONS)
+    with _admin() as conn:
+        conn.execute(f'DELETE FROM "{schema}".schema_version WHERE version = %s', (latest,))
+    with pytest.raises(StorageError, match="open a writable store on the primary first"):
+        PostgresStore(DSN, schema=schema, read_only=True)
+
+
+@needs_server
+@pytest.mark.postgres
 def test_later_migrations_are_applied_forward_only(schema: str) -> None:
     store = PostgresStore(DSN, schema=schema)
     try:

@@ -416,7 +416,11 @@ class PostgresStore:
     for one. ``isolation`` is the default isolation of a unit of work.
     ``lock_timeout`` is how long, in seconds, a statement waits for a row another
     transaction holds before failing with :class:`~b2bcore.errors.ConflictError`.
-    ``connect_timeout`` bounds each connection attempt.
+    ``connect_timeout`` bounds each connection attempt. ``read_only=True`` opens a
+    store on a read replica (or for a reporting role): it applies no migration — the
+    database must already be at this b2bcore's schema version — and every unit of
+    work runs in a read-only transaction, so a write fails with
+    :class:`~b2bcore.errors.StorageError` instead of reaching the server's data.
 
     The store checks out a connection when a unit of work opens and returns it when
     the unit closes; connections found broken are replaced.
@@ -432,8 +436,14 @@ class PostgresStore:
         lock_timeout: float = 10.0,
         pool_timeout: float = 30.0,
         connect_timeout: int = 10,
+        read_only: bool = False,
     ) -> None:
         self._psycopg, self._pool_module = _import_psycopg()
+        if not isinstance(read_only, bool):
+            raise ValidationError(
+                "read_only must be True or False", path="read_only", value=read_only
+            )
+        self.read_only = read_only
         self._params = self._check_dsn(dsn)
         if schema is not None and (not isinstance(schema, str) or not _SCHEMA_RE.fullmatch(schema)):
             raise ValidationError(
@@ -465,7 +475,10 @@ class PostgresStore:
             self._connect_kwargs["application_name"] = "b2bcore"
         self._closed = False
         self._close_lock = threading.Lock()
-        self._migrate()
+        if read_only:
+            self._check_schema()
+        else:
+            self._migrate()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = self._pool_module.ConnectionPool(
             dsn,
             kwargs=self._connect_kwargs,
@@ -525,12 +538,19 @@ class PostgresStore:
         return _describe(self._params)
 
     # -- errors -------------------------------------------------------------------------
-    def _translate(self, e: Exception, action: str) -> B2BCoreError:
+    def _translate(  # noqa: PLR0911 - one return per family of driver errors
+        self, e: Exception, action: str
+    ) -> B2BCoreError:
         errors = self._psycopg.errors
         if isinstance(e, (errors.SerializationFailure, errors.DeadlockDetected)):
             return ConflictError(
                 f"a concurrent transaction changed the same data while trying to {action} "
                 f"({e.sqlstate}); nothing of this unit of work was kept: retry it"
+            )
+        if isinstance(e, errors.ReadOnlySqlTransaction):
+            return StorageError(
+                f"this store is read-only (a replica or a reporting connection) and cannot "
+                f"{action}: write through a store opened on the primary"
             )
         if isinstance(e, errors.LockNotAvailable):
             return ConflictError(
@@ -556,6 +576,8 @@ class PostgresStore:
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{self._lock_timeout_ms}",))
         if self.schema is not None:
             conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
         conn.autocommit = False
 
     def _acquire(self, isolation: Isolation) -> psycopg.Connection[Any]:
@@ -598,6 +620,34 @@ class PostgresStore:
                 "user, password and database"
             ) from e
         return conn
+
+    def _check_schema(self, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        """A read-only store migrates nothing: the schema must be this version's."""
+        latest = max(m.version for m in migrations)
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                if self.schema is not None:
+                    cur.execute("SELECT set_config('search_path', %s, true)", (f'"{self.schema}"',))
+                cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+                row = cur.fetchone()
+                current = 0
+                if row is not None and row[0]:
+                    cur.execute("SELECT max(version) FROM schema_version")
+                    row = cur.fetchone()
+                    current = int(row[0]) if row is not None and row[0] is not None else 0
+            conn.rollback()
+        except self._psycopg.Error as e:
+            raise self._translate(e, "read the schema version") from e
+        finally:
+            conn.close()
+        if current != latest:
+            raise StorageError(
+                f"database {self.target}{f' (schema {self.schema})' if self.schema else ''} "
+                f"has schema version {current}, this b2bcore needs {latest}; a read-only store "
+                "migrates nothing: open a writable store on the primary first (or upgrade "
+                "b2bcore if the database is newer)"
+            )
 
     def _migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> None:
         latest = max(m.version for m in migrations)
