@@ -254,9 +254,13 @@ class PriceContext:
 # --- what is priced --------------------------------------------------------------------
 
 
-def _interned(value: Any) -> Any:
+def _interned(value: str | None) -> str | None:
     """One shared copy of an id string: a million rules name far fewer SKUs, and a
     lookup of an interned key by an interned id compares pointers, not text."""
+    return sys.intern(value) if type(value) is str else value
+
+
+def _interned_id(value: str) -> str:
     return sys.intern(value) if type(value) is str else value
 
 
@@ -264,7 +268,8 @@ def _category_path(value: object) -> tuple[CategoryId, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValidationError("must be a list of category ids, root first", path="category_path")
     path = tuple(
-        CategoryId(_interned(check_id(v, path=f"category_path[{i}]"))) for i, v in enumerate(value)
+        CategoryId(_interned_id(check_id(v, path=f"category_path[{i}]")))
+        for i, v in enumerate(value)
     )
     if len(set(path)) != len(path):
         raise ValidationError("a category appears twice", path="category_path", value=value)
@@ -285,7 +290,7 @@ class PriceItem:
     ``category_path`` runs from the root category to the SKU's own category.
     """
 
-    sku: Sku = attrs.field(converter=_interned, validator=identifier)
+    sku: Sku = attrs.field(converter=_interned_id, validator=identifier)
     product_id: ProductId | None = attrs.field(
         default=None, converter=_interned, validator=optional_identifier
     )
