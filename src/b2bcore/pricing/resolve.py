@@ -809,7 +809,12 @@ def _reason(rule: PriceRule, reason: str) -> str:
 
 def _deeper(prefix: tuple[object, ...], depth: int, rule_id: str) -> _Key:
     """The ranking key of a category rule matched at ``depth``."""
-    return ((prefix[0], prefix[1], -depth, prefix[3], prefix[4], prefix[5]), rule_id)
+    return (_deeper_prefix(prefix, depth), rule_id)
+
+
+def _deeper_prefix(prefix: tuple[object, ...], depth: int) -> tuple[object, ...]:
+    """The ranking prefix of a category rule matched at ``depth``."""
+    return (prefix[0], prefix[1], -depth, prefix[3], prefix[4], prefix[5])
 
 
 def _rank(hit: _Hit) -> _Key:
@@ -902,49 +907,67 @@ def _best(
     entries lie in precedence order (see :class:`PriceIndex`), so a group is read up
     to its first applicable entry, or to the first entry that cannot beat the best
     found so far. Only the winner's formula is computed; :func:`_judge` does the
-    full work when an explanation is read."""
-    best: _Hit | None = None
-    best_key: _Key | None = None
+    full work when an explanation is read.
+
+    Entries are read field by field, cheapest first, and the winner's key is built
+    only once it has won: with a million rules, every rule, rule id and price an
+    entry points to is a cache miss, and most entries are decided by their list's
+    verdict and ranking prefix alone.
+    """
+    best: _Compiled | None = None
+    best_prefix: tuple[object, ...] = ()
+    best_value: Decimal | None = None
+    best_tier: PriceTier | None = None
+    best_base: Decimal | None = None
     scoped = only_list is None
     verdicts = index._verdicts(context)[0 if scoped else 1]
     spare = len(verdicts) - 1
     at = context.at
-    per_rule = tier_quantity if callable(tier_quantity) else None
-    tq = quantity if callable(tier_quantity) else tier_quantity
     for group, depth in index._groups(item, only_list):
-        for pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed in group:
-            key = (prefix, rule_id) if not depth else _deeper(prefix, depth, rule_id)
-            if best_key is not None and key >= best_key:
+        for entry in group:
+            prefix = entry[5] if not depth else _deeper_prefix(entry[5], depth)
+            if best is not None and (
+                prefix > best_prefix or (prefix == best_prefix and entry[3] >= best[3])
+            ):
                 break
+            position = entry[4]
             reason = verdicts[position]
             if reason is None:
-                reason = _list_reason(pl, context, scoped=scoped) or ""
+                reason = _list_reason(entry[0], context, scoped=scoped) or ""
                 if position != spare:
                     verdicts[position] = reason
-            if reason or (windowed and not rule.active_at(at)) or quantity < min_quantity:
+            if reason or (entry[6] and not entry[2].active_at(at)) or quantity < entry[7]:
                 continue
+            fixed = entry[8]
             if fixed is not None:
-                best, best_key = (key, fixed, head, rule, None, None), key
+                best, best_prefix, best_value, best_tier, best_base = (
+                    entry,
+                    prefix,
+                    fixed,
+                    None,
+                    None,
+                )
                 break
-            if per_rule is not None:
-                tq = per_rule(rule)
+            rule = entry[2]
             try:
                 value, tier, base = _price_rule(
-                    pl,
+                    entry[0],
                     rule,
                     item=item,
                     context=context,
                     quantity=quantity,
-                    tier_quantity=tq,
+                    tier_quantity=tier_quantity(rule) if callable(tier_quantity) else tier_quantity,
                     base_tier_quantity=tier_quantity,
                     index=index,
                     visiting=visiting,
                 )
             except _BaseMissingError:
                 continue
-            best, best_key = (key, value, head, rule, tier, base), key
+            best, best_prefix, best_value, best_tier, best_base = entry, prefix, value, tier, base
             break
-    return best
+    if best is None or best_value is None:
+        return None
+    return (best_prefix, best[3]), best_value, best[1], best[2], best_tier, best_base
 
 
 def _resolve_in(
