@@ -1176,9 +1176,11 @@ def resolve_price(
             path="quantity_rule",
             value=quantity_rule,
         )
-    q = check_quantity(quantity_rule, quantity)
-    tq = _tier_quantity_argument(tier_quantity, q)
-    index = _as_index(lists)
+    q = _fast_quantity(quantity) if quantity_rule is None else None
+    if q is None:
+        q = check_quantity(quantity_rule, quantity)
+    tq = q if tier_quantity is None else _tier_quantity_argument(tier_quantity, q)
+    index = lists if type(lists) is PriceIndex else _as_index(lists)
     judged: tuple[list[_Hit], _Misses] | None = None
     if policy is PricePolicy.LOWEST:
         judged = _judge(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
@@ -1207,6 +1209,16 @@ def resolve_price(
         _PendingExplanation((item, q, context, index, tq, policy, rounding, judged)),
     )
     return quote
+
+
+def _fast_quantity(quantity: object) -> Decimal | None:
+    """What :func:`check_quantity` returns without a quantity rule, for the common
+    cases (a positive int or finite Decimal); None: let it check."""
+    if type(quantity) is int:
+        return Decimal(quantity) if quantity > 0 else None
+    if type(quantity) is Decimal and quantity.is_finite() and quantity > 0:
+        return quantity
+    return None
 
 
 def _tier_quantity_argument(
