@@ -32,11 +32,14 @@ __all__ = [
     "AssetId",
     "AssistedSessionId",
     "BookingId",
+    "BudgetId",
     "BusinessUnitId",
     "CartId",
     "CategoryId",
     "ClaimId",
+    "ClaimTypeId",
     "CompanyId",
+    "DelegationId",
     "DocumentId",
     "EventId",
     "FlowId",
@@ -53,6 +56,7 @@ __all__ = [
     "RoleId",
     "ServiceTypeId",
     "ShipmentId",
+    "ShoppingListId",
     "Sku",
     "UserId",
     "as_id",
@@ -75,10 +79,12 @@ CartId = NewType("CartId", str)
 OrderId = NewType("OrderId", str)
 QuoteId = NewType("QuoteId", str)
 ShipmentId = NewType("ShipmentId", str)
+ShoppingListId = NewType("ShoppingListId", str)
 InvoiceId = NewType("InvoiceId", str)
 PolicyId = NewType("PolicyId", str)
 FlowId = NewType("FlowId", str)
 ClaimId = NewType("ClaimId", str)
+ClaimTypeId = NewType("ClaimTypeId", str)
 AssetId = NewType("AssetId", str)
 DocumentId = NewType("DocumentId", str)
 ServiceTypeId = NewType("ServiceTypeId", str)
@@ -88,6 +94,8 @@ EventId = NewType("EventId", str)
 LocationId = NewType("LocationId", str)
 ReservationId = NewType("ReservationId", str)
 RelationRuleId = NewType("RelationRuleId", str)
+BudgetId = NewType("BudgetId", str)
+DelegationId = NewType("DelegationId", str)
 
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}\Z")

@@ -39,8 +39,9 @@ def test_demo_runs_end_to_end_and_stores_what_it_prints(
         "SELECT count(*) FROM audit WHERE acted_by = 'agent-sam'"
     ).fetchone()[0]
     conn.close()
-    # ACME's four units and Globex's root; ACME's three users and Globex's admin.
-    assert (units, users, sessions, pending, agent_lines) == (5, 4, 1, 0, 2)
+    # ACME's four units and Globex's root; ACME's four users (Dev approves in the
+    # approvals chapter) and Globex's admin.
+    assert (units, users, sessions, pending, agent_lines) == (5, 5, 1, 0, 2)
     assert "PUMP-200 x 3 for acme in EUR: 1093.90 EUR from acme-2026/pumps-12.5" in out
     assert "PUMP-200 x 3 for globex in EUR: 1180.00 EUR from globex-2026/pump-fixed" in out
     acme_block = out.split("for acme in EUR")[1].split("for globex in EUR")[0]

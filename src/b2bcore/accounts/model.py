@@ -103,6 +103,8 @@ class Permission(enum.Enum):
     QUOTES_REQUEST = "quotes.request"
     APPROVALS_APPROVE = "approvals.approve"
     CLAIMS_FILE = "claims.file"
+    ASSETS_MANAGE = "assets.manage"
+    DOCUMENTS_UPLOAD = "documents.upload"
     APPOINTMENTS_BOOK = "appointments.book"
     USERS_MANAGE = "users.manage"
     ROLES_MANAGE = "roles.manage"
@@ -249,12 +251,17 @@ PREDEFINED_ROLES: tuple[tuple[str, str, str, tuple[RolePermission, ...]], ...] =
     (
         "buyer",
         "Buyer",
-        "Orders, quotes, claims and service bookings; sees their own business unit's records.",
+        (
+            "Orders, quotes, claims, assets, documents and service bookings; sees their own "
+            "business unit's records."
+        ),
         (
             *(RolePermission(p, scope=ViewScope.BUSINESS_UNIT) for p in _VIEWS),
             RolePermission(Permission.ORDERS_BUY),
             RolePermission(Permission.QUOTES_REQUEST),
             RolePermission(Permission.CLAIMS_FILE),
+            RolePermission(Permission.ASSETS_MANAGE),
+            RolePermission(Permission.DOCUMENTS_UPLOAD),
             RolePermission(Permission.APPOINTMENTS_BOOK),
         ),
     ),

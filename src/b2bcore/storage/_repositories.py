@@ -6,8 +6,9 @@ of :class:`~b2bcore.storage._documents.DocumentRepository`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -21,6 +22,15 @@ from b2bcore.accounts.model import (
     Role,
     UserStatus,
 )
+from b2bcore.approvals.model import (
+    ApprovalFlow,
+    ApprovalPolicy,
+    Budget,
+    Delegation,
+    FlowStatus,
+    SubjectRef,
+)
+from b2bcore.assets.model import Asset, AssetStatus, normalize_serial
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.catalog.model import (
     COMPANY_ASSORTMENT,
@@ -34,7 +44,9 @@ from b2bcore.catalog.model import (
     ReservationStatus,
     StockLevel,
 )
+from b2bcore.claims.model import Claim, ClaimMessage, ClaimStatus, ClaimTally, Visibility
 from b2bcore.clock import require_aware, to_utc
+from b2bcore.documents.model import Document, DocumentKind, DocumentLink
 from b2bcore.errors import (
     ConcurrencyError,
     ConflictError,
@@ -45,23 +57,54 @@ from b2bcore.errors import (
 from b2bcore.events import Aggregate, DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import (
     AgentId,
+    AssetId,
     AssistedSessionId,
+    BookingId,
+    BudgetId,
     BusinessUnitId,
+    CartId,
     CategoryId,
+    ClaimId,
+    ClaimTypeId,
     CompanyId,
+    DelegationId,
+    DocumentId,
+    FlowId,
+    InvoiceId,
     LocationId,
+    OrderId,
     PriceListId,
+    QuoteId,
     RelationRuleId,
     ReservationId,
+    ResourceId,
     RoleId,
+    ServiceTypeId,
+    ShipmentId,
+    ShoppingListId,
     Sku,
     UserId,
     check_id,
 )
 from b2bcore.money import is_currency
-from b2bcore.paging import DEFAULT_LIMIT, Page
+from b2bcore.orders.model import (
+    Cart,
+    CartStatus,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Quote,
+    QuoteStatus,
+    Shipment,
+    ShoppingList,
+)
+from b2bcore.orders.ports import Audience
+from b2bcore.paging import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
 from b2bcore.pricing.model import BaseKind, PriceList, PriceRule, TargetKind
 from b2bcore.pricing.resolve import PriceIndex
+from b2bcore.scheduling.errors import SlotTakenError
+from b2bcore.scheduling.model import AppointmentStatus, Booking, Busy, Resource, ServiceType
 from b2bcore.serialization import event_to_record
 from b2bcore.storage._documents import (
     Collection,
@@ -71,6 +114,7 @@ from b2bcore.storage._documents import (
     Query,
     StoredRow,
     UnitOfWorkLike,
+    row_value,
     sortable_datetime,
 )
 
@@ -78,14 +122,27 @@ __all__ = [
     "ALL_COLLECTIONS",
     "PLATFORM",
     "AgentDocuments",
+    "ApprovalFlowDocuments",
+    "ApprovalPolicyDocuments",
+    "AssetDocuments",
     "AssistedSessionDocuments",
     "AssortmentDocuments",
     "AuditDocuments",
+    "BookingDocuments",
+    "BudgetDocuments",
     "BusinessUnitDocuments",
+    "CartDocuments",
     "CategoryDocuments",
+    "ClaimDocuments",
+    "ClaimMessageDocuments",
+    "ClaimTallyDocuments",
     "CompanyDocuments",
+    "DelegationDocuments",
+    "FileDocuments",
     "IdempotencyDocuments",
     "IdempotencyRecord",
+    "InvoiceDocuments",
+    "OrderDocuments",
     "OutboxDocuments",
     "PriceListDocuments",
     "PriceRuleRow",
@@ -93,7 +150,13 @@ __all__ = [
     "ProductRelationDocuments",
     "RelationRuleDocuments",
     "ReservationDocuments",
+    "ResourceDocuments",
     "RoleDocuments",
+    "SalesQuoteDocuments",
+    "ServiceTypeDocuments",
+    "ShipmentDocuments",
+    "ShoppingListDocuments",
+    "SlotClaim",
     "StockLevelDocuments",
     "UserDocuments",
 ]
@@ -949,6 +1012,1325 @@ class ReservationDocuments(DocumentRepository[Reservation]):
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
+# --- orders ----------------------------------------------------------------------------
+
+
+def _bar_list(values: Iterable[str]) -> str:
+    """``|a|b|``: a column that a ``contains`` filter on ``|a|`` matches exactly."""
+    return "|" + "|".join(values) + "|"
+
+
+def _search_text(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p).lower()
+
+
+CARTS: Collection[Cart] = Collection(
+    name="carts",
+    kind="cart",
+    model=Cart,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("owner_id", "TEXT", lambda c: c.owner_id),
+        Column("status", "TEXT", lambda c: c.status.value),
+    ),
+)
+ORDERS: Collection[Order] = Collection(
+    name="orders",
+    kind="order",
+    model=Order,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("created_at", "TEXT", lambda o: sortable_datetime(o.created_at)),
+        Column("status", "TEXT", lambda o: o.status.value),
+        Column("requester_id", "TEXT", lambda o: o.requester_id),
+        Column("business_unit_id", "TEXT", lambda o: o.business_unit_id),
+        Column("skus", "TEXT", lambda o: _bar_list(line.sku for line in o.lines)),
+        Column("search", "TEXT", lambda o: _search_text(o.id, o.reference, o.po_number)),
+    ),
+    order=("created_at",),
+)
+SHIPMENTS: Collection[Shipment] = Collection(
+    name="shipments",
+    kind="shipment",
+    model=Shipment,
+    key=_id,
+    tenant=_company,
+    columns=(Column("order_id", "TEXT", lambda s: s.order_id),),
+)
+INVOICES: Collection[Invoice] = Collection(
+    name="invoices",
+    kind="invoice",
+    model=Invoice,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("issued_at", "TEXT", lambda i: sortable_datetime(i.issued_at)),
+        Column("order_id", "TEXT", lambda i: i.order_id),
+        Column("status", "TEXT", lambda i: i.status.value),
+        Column("due_date", "TEXT", lambda i: i.due_date.isoformat()),
+        Column("requester_id", "TEXT", lambda i: i.requester_id),
+        Column("business_unit_id", "TEXT", lambda i: i.business_unit_id),
+    ),
+    order=("issued_at",),
+)
+SALES_QUOTES: Collection[Quote] = Collection(
+    name="sales_quotes",
+    kind="quote",
+    model=Quote,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("created_at", "TEXT", lambda q: sortable_datetime(q.created_at)),
+        Column("status", "TEXT", lambda q: q.status.value),
+        Column("requester_id", "TEXT", lambda q: q.requester_id),
+        Column("business_unit_id", "TEXT", lambda q: q.business_unit_id),
+    ),
+    order=("created_at",),
+)
+SHOPPING_LISTS: Collection[ShoppingList] = Collection(
+    name="shopping_lists",
+    kind="shopping list",
+    model=ShoppingList,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("name", "TEXT", lambda s: s.name.casefold()),
+        Column("owner_id", "TEXT", lambda s: s.owner_id),
+        Column("business_unit_id", "TEXT", lambda s: s.business_unit_id),
+    ),
+    order=("name",),
+)
+
+
+def _audience_filters(audience: Audience | None) -> list[tuple[Filter, ...]] | None:
+    """One filter set per audience group (None: no restriction)."""
+    if audience is None:
+        return None
+    if not isinstance(audience, Audience):
+        raise ValidationError("must be an Audience or None", path="audience", value=audience)
+    if audience.everything:
+        return None
+    out: list[tuple[Filter, ...]] = []
+    for group in audience.groups:
+        fs: list[Filter] = []
+        if group.units is not None:
+            if not group.units:
+                continue
+            fs.append(Filter("business_unit_id", "in", tuple(sorted(group.units))))
+        if group.requester_id is not None:
+            fs.append(Filter("requester_id", "eq", group.requester_id))
+        out.append(tuple(fs))
+    return out
+
+
+def _union_page(
+    repo: DocumentRepository[Any],
+    *,
+    company_id: str,
+    filters: list[Filter],
+    audience: Audience | None,
+    limit: int,
+    cursor: str | None,
+    descending: bool,
+) -> Page[Any]:
+    """A keyset page of the rows matching ``filters`` and at least one audience group:
+    each group is one query from the cursor on, merged in order and deduplicated."""
+    groups = _audience_filters(audience)
+    if groups is None:
+        return repo._page(
+            company_id=company_id,
+            filters=filters,
+            limit=limit,
+            cursor=cursor,
+            descending=descending,
+        )
+    c = repo.collection
+    check_limit(limit)
+    order = (*c.order, "id")
+    describe = repr((c.name, company_id, tuple(filters), tuple(groups), order, descending))
+    after: tuple[Any, ...] | None = None
+    if cursor is not None:
+        position = decode_cursor(describe, cursor)
+        if len(position) != len(order):
+            raise ValidationError("cursor does not match this query", path="cursor")
+        after = tuple(position)
+    found: dict[str, StoredRow] = {}
+    for group in groups:
+        query = Query(
+            company_id=company_id,
+            filters=(*filters, *group),
+            order=order,
+            descending=descending,
+            after=after,
+            limit=limit + 1,
+        )
+        for row in repo._session.select(c, query):
+            found[row.id] = row
+    rows = sorted(found.values(), key=_query_key(order), reverse=descending)[: limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        next_cursor = encode_cursor(describe, [row_value(rows[-1], o) for o in order])
+    return Page(items=tuple(repo._from_row(r) for r in rows), next_cursor=next_cursor)
+
+
+def _query_key(order: tuple[str, ...]) -> Any:
+    """The sort key of a row in ``order`` (for merging several queries' rows)."""
+    return lambda row: tuple(row_value(row, column) for column in order)
+
+
+def _optional_user_id(value: object, path: str) -> str | None:
+    return None if value is None else check_id(value, path=path)
+
+
+class CartDocuments(DocumentRepository[Cart]):
+    """:class:`~b2bcore.orders.ports.CartRepository` on documents (per company)."""
+
+    collection = CARTS
+
+    def get(self, cart_id: CartId, /, *, company_id: CompanyId) -> Cart:
+        return self._get(cart_id, company_id)
+
+    def add(self, cart: Cart, /) -> None:
+        self._add(cart)
+
+    def update(self, cart: Cart, /) -> None:
+        self._update(cart)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        owner_id: UserId | None = None,
+        status: CartStatus | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Cart]:
+        filters = []
+        owner = _optional_user_id(owner_id, "owner_id")
+        if owner is not None:
+            filters.append(Filter("owner_id", "eq", owner))
+        if status is not None:
+            filters.append(Filter("status", "eq", CartStatus(status).value))
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
+def _order_statuses(statuses: object) -> tuple[str, ...] | None:
+    if statuses is None:
+        return None
+    if isinstance(statuses, (str, bytes, OrderStatus)) or not isinstance(statuses, Iterable):
+        raise ValidationError("must be a list of OrderStatus", path="statuses", value=statuses)
+    out: set[str] = set()
+    for i, s in enumerate(statuses):
+        try:
+            out.add(OrderStatus(s).value)
+        except ValueError:
+            raise ValidationError(
+                f"{s!r} is not an order status", path=f"statuses[{i}]", value=s
+            ) from None
+    return tuple(sorted(out))
+
+
+class OrderDocuments(DocumentRepository[Order]):
+    """:class:`~b2bcore.orders.ports.OrderRepository` on documents (per company).
+
+    The ``skus`` column lists the order's SKUs as ``|A|B|`` and ``search`` holds the
+    id, reference and PO number in lower case, so both are ``contains`` filters.
+    """
+
+    collection = ORDERS
+
+    def get(self, order_id: OrderId, /, *, company_id: CompanyId) -> Order:
+        return self._get(order_id, company_id)
+
+    def add(self, order: Order, /) -> None:
+        self._add(order)
+
+    def update(self, order: Order, /) -> None:
+        self._update(order)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        statuses: Iterable[OrderStatus] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sku: Sku | None = None,
+        business_unit_id: BusinessUnitId | None = None,
+        requester_id: UserId | None = None,
+        text: str | None = None,
+        audience: Audience | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        filters: list[Filter] = []
+        wanted = _order_statuses(statuses)
+        if wanted is not None:
+            filters.append(Filter("status", "in", wanted))
+        if since is not None:
+            at = sortable_datetime(require_aware(since, path="since"))
+            filters.append(Filter("created_at", "ge", at))
+        if until is not None:
+            at = sortable_datetime(require_aware(until, path="until"))
+            filters.append(Filter("created_at", "lt", at))
+        if sku is not None:
+            filters.append(Filter("skus", "contains", f"|{check_id(sku, path='sku')}|"))
+        unit = _optional_id(business_unit_id, "business_unit_id")
+        if unit is not None:
+            filters.append(Filter("business_unit_id", "eq", unit))
+        requester = _optional_user_id(requester_id, "requester_id")
+        if requester is not None:
+            filters.append(Filter("requester_id", "eq", requester))
+        if text is not None:
+            if not isinstance(text, str) or not text.strip() or len(text) > 100:
+                raise ValidationError(
+                    "search text must be a non-blank string of at most 100 characters",
+                    path="text",
+                    value=text,
+                )
+            filters.append(Filter("search", "contains", text.strip().lower()))
+        return _union_page(
+            self,
+            company_id=company_id,
+            filters=filters,
+            audience=audience,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+
+
+class ShipmentDocuments(DocumentRepository[Shipment]):
+    """:class:`~b2bcore.orders.ports.ShipmentRepository` on documents (per company)."""
+
+    collection = SHIPMENTS
+
+    def get(self, shipment_id: ShipmentId, /, *, company_id: CompanyId) -> Shipment:
+        return self._get(shipment_id, company_id)
+
+    def add(self, shipment: Shipment, /) -> None:
+        self._add(shipment)
+
+    def update(self, shipment: Shipment, /) -> None:
+        self._update(shipment)
+
+    def for_order(self, order_id: OrderId, /, *, company_id: CompanyId) -> list[Shipment]:
+        order = check_id(order_id, path="order_id")
+        found: list[Shipment] = _all_rows(self, company_id, (Filter("order_id", "eq", order),))
+        return sorted(found, key=lambda s: (s.shipped_at, s.id))
+
+
+class InvoiceDocuments(DocumentRepository[Invoice]):
+    """:class:`~b2bcore.orders.ports.InvoiceRepository` on documents (per company)."""
+
+    collection = INVOICES
+
+    def get(self, invoice_id: InvoiceId, /, *, company_id: CompanyId) -> Invoice:
+        return self._get(invoice_id, company_id)
+
+    def add(self, invoice: Invoice, /) -> None:
+        self._add(invoice)
+
+    def update(self, invoice: Invoice, /) -> None:
+        self._update(invoice)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        order_id: OrderId | None = None,
+        status: InvoiceStatus | None = None,
+        due_before: datetime | None = None,
+        audience: Audience | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Invoice]:
+        filters: list[Filter] = []
+        order = _optional_id(order_id, "order_id")
+        if order is not None:
+            filters.append(Filter("order_id", "eq", order))
+        if status is not None:
+            try:
+                filters.append(Filter("status", "eq", InvoiceStatus(status).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{status!r} is not an invoice status", path="status", value=status
+                ) from None
+        if due_before is not None:
+            day = to_utc(due_before, path="due_before").date().isoformat()
+            filters.append(Filter("due_date", "lt", day))
+        return _union_page(
+            self,
+            company_id=company_id,
+            filters=filters,
+            audience=audience,
+            limit=limit,
+            cursor=cursor,
+            descending=False,
+        )
+
+
+class SalesQuoteDocuments(DocumentRepository[Quote]):
+    """:class:`~b2bcore.orders.ports.SalesQuoteRepository` on documents (per company)."""
+
+    collection = SALES_QUOTES
+
+    def get(self, quote_id: QuoteId, /, *, company_id: CompanyId) -> Quote:
+        return self._get(quote_id, company_id)
+
+    def add(self, quote: Quote, /) -> None:
+        self._add(quote)
+
+    def update(self, quote: Quote, /) -> None:
+        self._update(quote)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        status: QuoteStatus | None = None,
+        requester_id: UserId | None = None,
+        audience: Audience | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Quote]:
+        filters: list[Filter] = []
+        if status is not None:
+            try:
+                filters.append(Filter("status", "eq", QuoteStatus(status).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{status!r} is not a quote status", path="status", value=status
+                ) from None
+        requester = _optional_user_id(requester_id, "requester_id")
+        if requester is not None:
+            filters.append(Filter("requester_id", "eq", requester))
+        return _union_page(
+            self,
+            company_id=company_id,
+            filters=filters,
+            audience=audience,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+
+
+class ShoppingListDocuments(DocumentRepository[ShoppingList]):
+    """:class:`~b2bcore.orders.ports.ShoppingListRepository` on documents (per company)."""
+
+    collection = SHOPPING_LISTS
+
+    def get(self, list_id: ShoppingListId, /, *, company_id: CompanyId) -> ShoppingList:
+        return self._get(list_id, company_id)
+
+    def add(self, shopping_list: ShoppingList, /) -> None:
+        self._add(shopping_list)
+
+    def update(self, shopping_list: ShoppingList, /) -> None:
+        self._update(shopping_list)
+
+    def remove(self, shopping_list: ShoppingList, /) -> None:
+        _remove_as_read(self, shopping_list, shopping_list.company_id)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        owner_id: UserId | None = None,
+        business_unit_ids: Iterable[BusinessUnitId] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ShoppingList]:
+        filters: list[Filter] = []
+        owner = _optional_user_id(owner_id, "owner_id")
+        if owner is not None:
+            filters.append(Filter("owner_id", "eq", owner))
+        if business_unit_ids is not None:
+            if isinstance(business_unit_ids, (str, bytes)) or not isinstance(
+                business_unit_ids, Iterable
+            ):
+                raise ValidationError(
+                    "must be a list of business unit ids",
+                    path="business_unit_ids",
+                    value=business_unit_ids,
+                )
+            units = tuple(
+                sorted({check_id(u, path="business_unit_ids") for u in business_unit_ids})
+            )
+            filters.append(Filter("business_unit_id", "in", units))
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
+# --- approvals -------------------------------------------------------------------------
+
+#: The key of a company's one approval policy.
+_POLICY_KEY = "policy"
+
+APPROVAL_POLICIES: Collection[ApprovalPolicy] = Collection(
+    name="approval_policies",
+    kind="approval policy",
+    model=ApprovalPolicy,
+    key=lambda _p: _POLICY_KEY,
+    tenant=_company,
+)
+
+
+def _active_subject(flow: ApprovalFlow) -> str:
+    # Unique per company: the subject while pending, the flow's own id once final.
+    return str(flow.subject.ref) if flow.is_pending else f"~{flow.id}"
+
+
+def _due_at(flow: ApprovalFlow) -> str | None:
+    due = flow.next_due()
+    return None if due is None else sortable_datetime(due)
+
+
+APPROVAL_FLOWS: Collection[ApprovalFlow] = Collection(
+    name="approval_flows",
+    kind="approval flow",
+    model=ApprovalFlow,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("status", "TEXT", lambda f: f.status.value),
+        Column("subject", "TEXT", lambda f: str(f.subject.ref)),
+        Column("active_subject", "TEXT", _active_subject),
+        Column("requester_id", "TEXT", lambda f: f.subject.requester_id),
+        Column("due_at", "TEXT", _due_at),
+    ),
+    unique=(("active_subject",),),
+)
+
+
+class ApprovalPolicyDocuments(DocumentRepository[ApprovalPolicy]):
+    """:class:`~b2bcore.approvals.ports.ApprovalPolicyRepository` on documents."""
+
+    collection = APPROVAL_POLICIES
+
+    def get(self, *, company_id: CompanyId) -> ApprovalPolicy:
+        try:
+            return self._get(_POLICY_KEY, company_id)
+        except NotFoundError:
+            raise NotFoundError(
+                "approval policy", company_id, f"company {company_id!r} has no approval policy"
+            ) from None
+
+    def add(self, policy: ApprovalPolicy, /) -> None:
+        try:
+            self._add(policy)
+        except DuplicateError:
+            raise DuplicateError(
+                "approval policy",
+                policy.company_id,
+                f"company {policy.company_id!r} has an approval policy; update it",
+            ) from None
+
+    def update(self, policy: ApprovalPolicy, /) -> None:
+        self._update(policy)
+
+
+def _subject_ref(value: object) -> str:
+    if not isinstance(value, SubjectRef):
+        raise ValidationError("must be a SubjectRef", path="subject", value=value)
+    return str(value)
+
+
+class ApprovalFlowDocuments(DocumentRepository[ApprovalFlow]):
+    """:class:`~b2bcore.approvals.ports.ApprovalFlowRepository` on documents."""
+
+    collection = APPROVAL_FLOWS
+
+    def get(self, flow_id: FlowId, /, *, company_id: CompanyId) -> ApprovalFlow:
+        return self._get(flow_id, company_id)
+
+    def add(self, flow: ApprovalFlow, /) -> None:
+        self._add(flow)
+
+    def update(self, flow: ApprovalFlow, /) -> None:
+        self._update(flow)
+
+    def pending_for(self, subject: SubjectRef, /, *, company_id: CompanyId) -> ApprovalFlow | None:
+        page = self._page(
+            company_id=company_id,
+            filters=[Filter("active_subject", "eq", _subject_ref(subject))],
+            limit=1,
+            cursor=None,
+        )
+        return page.items[0] if page.items else None
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        status: FlowStatus | None = None,
+        requester_id: UserId | None = None,
+        subject: SubjectRef | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ApprovalFlow]:
+        filters = []
+        if status is not None:
+            try:
+                filters.append(Filter("status", "eq", FlowStatus(status).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{status!r} is not a flow status", path="status", value=status
+                ) from None
+        who = _optional_id(requester_id, "requester_id")
+        if who is not None:
+            filters.append(Filter("requester_id", "eq", who))
+        if subject is not None:
+            filters.append(Filter("subject", "eq", _subject_ref(subject)))
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+    def due(
+        self, *, company_id: CompanyId, until: datetime, limit: int = DEFAULT_LIMIT
+    ) -> builtins.list[ApprovalFlow]:
+        check_limit(limit)
+        flows: builtins.list[ApprovalFlow] = _all_rows(
+            self,
+            company_id,
+            (
+                Filter("status", "eq", FlowStatus.PENDING.value),
+                Filter("due_at", "le", sortable_datetime(require_aware(until, path="until"))),
+            ),
+        )
+        flows.sort(key=lambda f: (f.next_due(), f.id))
+        return flows[:limit]
+
+
+BUDGETS: Collection[Budget] = Collection(
+    name="budgets",
+    kind="budget",
+    model=Budget,
+    key=_id,
+    tenant=_company,
+    columns=(Column("scope_key", "TEXT", lambda b: b.scope_key),),
+    unique=(("scope_key",),),
+)
+
+
+class BudgetDocuments(DocumentRepository[Budget]):
+    """:class:`~b2bcore.approvals.ports.BudgetRepository` on documents."""
+
+    collection = BUDGETS
+
+    def get(self, budget_id: BudgetId, /, *, company_id: CompanyId) -> Budget:
+        return self._get(budget_id, company_id)
+
+    def add(self, budget: Budget, /) -> None:
+        self._add(budget)
+
+    def update(self, budget: Budget, /) -> None:
+        self._update(budget)
+
+    def list(
+        self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Budget]:
+        return self._page(company_id=company_id, limit=limit, cursor=cursor)
+
+
+DELEGATIONS: Collection[Delegation] = Collection(
+    name="delegations",
+    kind="delegation",
+    model=Delegation,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("delegator_id", "TEXT", lambda d: d.delegator_id),
+        Column("delegate_id", "TEXT", lambda d: d.delegate_id),
+    ),
+)
+
+
+class DelegationDocuments(DocumentRepository[Delegation]):
+    """:class:`~b2bcore.approvals.ports.DelegationRepository` on documents."""
+
+    collection = DELEGATIONS
+
+    def get(self, delegation_id: DelegationId, /, *, company_id: CompanyId) -> Delegation:
+        return self._get(delegation_id, company_id)
+
+    def add(self, delegation: Delegation, /) -> None:
+        self._add(delegation)
+
+    def update(self, delegation: Delegation, /) -> None:
+        self._update(delegation)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        delegator_id: UserId | None = None,
+        delegate_id: UserId | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Delegation]:
+        filters = []
+        delegator = _optional_id(delegator_id, "delegator_id")
+        if delegator is not None:
+            filters.append(Filter("delegator_id", "eq", delegator))
+        delegate = _optional_id(delegate_id, "delegate_id")
+        if delegate is not None:
+            filters.append(Filter("delegate_id", "eq", delegate))
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
+# --- scheduling --------------------------------------------------------------------------
+
+SERVICE_TYPES: Collection[ServiceType] = Collection(
+    name="service_types",
+    kind="service type",
+    model=ServiceType,
+    key=_id,
+    tenant=lambda _s: PLATFORM,
+    columns=(Column("active", "INTEGER", lambda s: int(s.active)),),
+)
+RESOURCES: Collection[Resource] = Collection(
+    name="resources",
+    kind="resource",
+    model=Resource,
+    key=_id,
+    tenant=lambda _r: PLATFORM,
+    columns=(
+        Column("resource_group", "TEXT", lambda r: r.group),
+        Column("active", "INTEGER", lambda r: int(r.active)),
+    ),
+)
+BOOKINGS: Collection[Booking] = Collection(
+    name="bookings",
+    kind="appointment",
+    model=Booking,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("start_at", "TEXT", lambda b: sortable_datetime(b.start)),
+        Column("status", "TEXT", lambda b: b.status.value),
+        Column("requester_id", "TEXT", lambda b: b.requester_id),
+        Column("business_unit_id", "TEXT", lambda b: b.business_unit_id),
+        Column("service_type_id", "TEXT", lambda b: b.service_type_id),
+        Column("asset_id", "TEXT", lambda b: b.asset_id),
+        Column("claim_id", "TEXT", lambda b: b.claim_id),
+    ),
+    order=("start_at",),
+)
+
+
+@attrs.frozen
+class SlotClaim:
+    """One resource's 5-minute granule (and seat) taken by one booking: the row whose
+    key ``resource#granule#seat`` makes double booking impossible in every store."""
+
+    resource_id: str
+    granule: datetime
+    seat: int
+    head: bool
+    busy: Busy
+
+
+def _claim_key(resource_id: str, granule: datetime, seat: int) -> str:
+    return f"{resource_id}#{sortable_datetime(granule)}#{seat:03d}"
+
+
+SLOT_CLAIMS: Collection[SlotClaim] = Collection(
+    name="slot_claims",
+    kind="slot",
+    model=SlotClaim,
+    key=lambda c: _claim_key(c.resource_id, c.granule, c.seat),
+    tenant=lambda _c: PLATFORM,
+    columns=(
+        Column("resource_id", "TEXT", lambda c: c.resource_id),
+        Column("granule", "TEXT", lambda c: sortable_datetime(c.granule)),
+        Column("booking", "TEXT", lambda c: f"{c.busy.company_id}#{c.busy.booking_id}"),
+        Column("service_type_id", "TEXT", lambda c: c.busy.service_type_id),
+        Column("head", "INTEGER", lambda c: int(c.head)),
+    ),
+)
+#: The longest an appointment with its buffers can last (a day and two 12-hour buffers).
+_LONGEST_OCCUPATION = timedelta(days=2)
+
+
+def _optional_flag(value: object, path: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise ValidationError("must be True, False or None", path=path, value=value)
+    return int(value)
+
+
+class ServiceTypeDocuments(DocumentRepository[ServiceType]):
+    """:class:`~b2bcore.scheduling.ports.ServiceTypeRepository` on documents."""
+
+    collection = SERVICE_TYPES
+
+    def get(self, service_type_id: ServiceTypeId, /) -> ServiceType:
+        return self._get(service_type_id, PLATFORM)
+
+    def add(self, service_type: ServiceType, /) -> None:
+        self._add(service_type)
+
+    def update(self, service_type: ServiceType, /) -> None:
+        self._update(service_type)
+
+    def list(
+        self, *, active: bool | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[ServiceType]:
+        flag = _optional_flag(active, "active")
+        filters = [] if flag is None else [Filter("active", "eq", flag)]
+        return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
+
+
+class ResourceDocuments(DocumentRepository[Resource]):
+    """:class:`~b2bcore.scheduling.ports.ResourceRepository` on documents."""
+
+    collection = RESOURCES
+
+    def get(self, resource_id: ResourceId, /) -> Resource:
+        return self._get(resource_id, PLATFORM)
+
+    def add(self, resource: Resource, /) -> None:
+        self._add(resource)
+
+    def update(self, resource: Resource, /) -> None:
+        self._update(resource)
+
+    def list(
+        self,
+        *,
+        group: str | None = None,
+        active: bool | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Resource]:
+        filters = []
+        if group is not None:
+            if not isinstance(group, str):
+                raise ValidationError("must be a group name", path="group", value=group)
+            filters.append(Filter("resource_group", "eq", group))
+        flag = _optional_flag(active, "active")
+        if flag is not None:
+            filters.append(Filter("active", "eq", flag))
+        return self._page(company_id=PLATFORM, filters=filters, limit=limit, cursor=cursor)
+
+
+class _SlotClaims(DocumentRepository[SlotClaim]):
+    """The granule rows behind :class:`BookingDocuments` (not a port of its own)."""
+
+    collection = SLOT_CLAIMS
+
+    def _select(self, filters: tuple[Filter, ...]) -> list[StoredRow]:
+        return self._session.select(
+            self.collection,
+            Query(
+                company_id=PLATFORM,
+                filters=filters,
+                order=("id",),
+                descending=False,
+                after=None,
+                limit=_UNBOUNDED,
+            ),
+        )
+
+    def of_booking(self, booking: Booking) -> list[StoredRow]:
+        return self._select((Filter("booking", "eq", f"{booking.company_id}#{booking.id}"),))
+
+    def release(self, booking: Booking) -> None:
+        for row in self.of_booking(booking):
+            self._session.delete(self.collection, PLATFORM, row.id)
+
+    def claim(self, booking: Booking) -> None:
+        """Take every granule of ``booking`` on each of its resources, seat by seat."""
+        granules = booking.granules()
+        stamp = {g: sortable_datetime(g) for g in granules}
+        busy = {b.resource_id: b for b in booking.busy()}
+        for resource_id in booking.resource_ids:
+            taken: dict[str, dict[int, StoredRow]] = {}
+            for row in self._select(
+                (
+                    Filter("resource_id", "eq", resource_id),
+                    Filter("granule", "ge", stamp[granules[0]]),
+                    Filter("granule", "le", stamp[granules[-1]]),
+                )
+            ):
+                number = int(row.id.rsplit("#", 1)[1])
+                taken.setdefault(str(row.columns["granule"]), {})[number] = row
+            for i, granule in enumerate(granules):
+                held = taken.get(stamp[granule], {})
+                if booking.capacity == 1 and held:
+                    raise SlotTakenError(resource_id, granule, booking_id=booking.id)
+                if any(
+                    r.columns["service_type_id"] != booking.service_type_id for r in held.values()
+                ):
+                    raise SlotTakenError(resource_id, granule, booking_id=booking.id)
+                seat = next((s for s in range(booking.capacity) if s not in held), None)
+                if seat is None:
+                    raise SlotTakenError(resource_id, granule, booking_id=booking.id)
+                if seat > 0:
+                    # Seat 0 is held: rewrite it so that a release racing this conflicts.
+                    anchor = held[0]
+                    self._session.replace(
+                        self.collection,
+                        attrs.evolve(anchor, version=anchor.version + 1),
+                        anchor.version,
+                    )
+                claim = SlotClaim(resource_id, granule, seat, i == 0, busy[resource_id])
+                self._session.insert(self.collection, self._to_row(claim, 1))
+
+    def refresh(self, booking: Booking) -> None:
+        """Rewrite the rows of ``booking`` in place (same granules and seats)."""
+        busy: dict[str, Busy] = {b.resource_id: b for b in booking.busy()}
+        for row in self.of_booking(booking):
+            old = self._from_row(row)
+            new = attrs.evolve(old, busy=busy[old.resource_id])
+            self._session.replace(self.collection, self._to_row(new, row.version + 1), row.version)
+
+    def busy(self, resource_ids: tuple[str, ...], start: datetime, end: datetime) -> list[Busy]:
+        rows = self._select(
+            (
+                Filter("head", "eq", 1),
+                Filter("resource_id", "in", resource_ids),
+                Filter("granule", "gt", sortable_datetime(start - _LONGEST_OCCUPATION)),
+                Filter("granule", "lt", sortable_datetime(end)),
+            )
+        )
+        found = [self._from_row(r).busy for r in rows]
+        kept = [b for b in found if b.occupied_end > start and b.occupied_start < end]
+        return sorted(kept, key=lambda b: (b.resource_id, b.occupied_start, b.booking_id))
+
+
+def _claimed_cells(booking: Booking) -> set[tuple[str, datetime]]:
+    if not booking.occupies:
+        return set()
+    return {(r, g) for r in booking.resource_ids for g in booking.granules()}
+
+
+def _statuses(statuses: object) -> tuple[str, ...] | None:
+    if statuses is None:
+        return None
+    if isinstance(statuses, (str, bytes, AppointmentStatus)) or not isinstance(statuses, Iterable):
+        raise ValidationError(
+            "must be a list of AppointmentStatus", path="statuses", value=statuses
+        )
+    out: set[str] = set()
+    for i, s in enumerate(statuses):
+        try:
+            out.add(AppointmentStatus(s).value)
+        except ValueError:
+            raise ValidationError(
+                f"{s!r} is not an appointment status", path=f"statuses[{i}]", value=s
+            ) from None
+    return tuple(sorted(out))
+
+
+class BookingDocuments(DocumentRepository[Booking]):
+    """:class:`~b2bcore.scheduling.ports.BookingRepository` on documents (per company),
+    with its claims on time in ``slot_claims`` (platform-wide, one row per resource,
+    granule and seat, keyed by them: the store's primary key refuses a second
+    claim on a cell)."""
+
+    collection = BOOKINGS
+
+    def __init__(self, uow: UnitOfWorkLike) -> None:
+        super().__init__(uow)
+        self._claims = _SlotClaims(uow)
+
+    @staticmethod
+    def _check(booking: object) -> Booking:
+        if not isinstance(booking, Booking):
+            raise ValidationError(
+                f"expected a Booking, got {type(booking).__name__}", path="booking", value=booking
+            )
+        return booking
+
+    def get(self, booking_id: BookingId, /, *, company_id: CompanyId) -> Booking:
+        return self._get(booking_id, company_id)
+
+    def add(self, booking: Booking, /) -> None:
+        booking = self._check(booking)
+        if booking.occupies:
+            self._claims.claim(booking)
+        self._add(booking)
+
+    def update(self, booking: Booking, /) -> None:
+        booking = self._check(booking)
+        row = self._session.fetch(self.collection, booking.company_id, booking.id)
+        if row is not None and row.version == booking.version:
+            before = self._from_row(row)
+            if _claimed_cells(before) != _claimed_cells(booking):
+                self._claims.release(before)
+                if booking.occupies:
+                    self._claims.claim(booking)
+            elif booking.occupies and before.busy() != booking.busy():
+                self._claims.refresh(booking)
+        self._update(booking)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        requester_id: UserId | None = None,
+        business_unit_ids: Iterable[BusinessUnitId] | None = None,
+        statuses: Iterable[AppointmentStatus] | None = None,
+        service_type_id: ServiceTypeId | None = None,
+        asset_id: AssetId | None = None,
+        claim_id: ClaimId | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Booking]:
+        filters: list[Filter] = []
+        for column, value in (
+            ("requester_id", requester_id),
+            ("service_type_id", service_type_id),
+            ("asset_id", asset_id),
+            ("claim_id", claim_id),
+        ):
+            checked = _optional_id(value, column)
+            if checked is not None:
+                filters.append(Filter(column, "eq", checked))
+        if business_unit_ids is not None:
+            if isinstance(business_unit_ids, (str, bytes)) or not isinstance(
+                business_unit_ids, Iterable
+            ):
+                raise ValidationError(
+                    "must be a list of business unit ids",
+                    path="business_unit_ids",
+                    value=business_unit_ids,
+                )
+            units = tuple(
+                sorted({check_id(u, path="business_unit_ids") for u in business_unit_ids})
+            )
+            filters.append(Filter("business_unit_id", "in", units))
+        wanted = _statuses(statuses)
+        if wanted is not None:
+            filters.append(Filter("status", "in", wanted))
+        if since is not None:
+            filters.append(
+                Filter("start_at", "ge", sortable_datetime(require_aware(since, path="since")))
+            )
+        if until is not None:
+            filters.append(
+                Filter("start_at", "lt", sortable_datetime(require_aware(until, path="until")))
+            )
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+    def busy(
+        self, resource_ids: Iterable[ResourceId], /, *, start: datetime, end: datetime
+    ) -> builtins.list[Busy]:
+        if isinstance(resource_ids, (str, bytes)) or not isinstance(resource_ids, Iterable):
+            raise ValidationError(
+                "must be a list of resource ids", path="resource_ids", value=resource_ids
+            )
+        ids = tuple(sorted({check_id(r, path="resource_ids") for r in resource_ids}))
+        lo, hi = to_utc(start, path="start"), to_utc(end, path="end")
+        if not ids or hi <= lo:
+            return []
+        return self._claims.busy(ids, lo, hi)
+
+
+# --- assets, claims, documents ------------------------------------------------------------
+
+ASSETS: Collection[Asset] = Collection(
+    name="assets",
+    kind="asset",
+    model=Asset,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("serial_key", "TEXT", lambda a: a.serial_key),
+        Column("sku", "TEXT", lambda a: a.sku),
+        Column("status", "TEXT", lambda a: a.status.value),
+        Column("business_unit_id", "TEXT", lambda a: a.business_unit_id),
+        Column("requester_id", "TEXT", lambda a: a.registered_by),
+        Column("order_id", "TEXT", lambda a: a.order_id),
+    ),
+    unique=(("serial_key",),),
+)
+CLAIMS: Collection[Claim] = Collection(
+    name="claims",
+    kind="claim",
+    model=Claim,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("created_at", "TEXT", lambda c: sortable_datetime(c.created_at)),
+        Column("status", "TEXT", lambda c: c.status.value),
+        Column("type_id", "TEXT", lambda c: c.type_id),
+        Column("requester_id", "TEXT", lambda c: c.requester_id),
+        Column("business_unit_id", "TEXT", lambda c: c.business_unit_id),
+        Column("asset_ids", "TEXT", lambda c: _bar_list(c.asset_ids)),
+        Column("order_ids", "TEXT", lambda c: _bar_list(c.order_ids)),
+        Column("priority", "TEXT", lambda c: c.priority.value),
+    ),
+    order=("created_at",),
+)
+CLAIM_MESSAGES: Collection[ClaimMessage] = Collection(
+    name="claim_messages",
+    kind="claim message",
+    model=ClaimMessage,
+    key=_id,
+    tenant=_company,
+    columns=(
+        Column("claim_id", "TEXT", lambda m: m.claim_id),
+        Column("at", "TEXT", lambda m: sortable_datetime(m.at)),
+        Column("visibility", "TEXT", lambda m: m.visibility.value),
+    ),
+    order=("at",),
+)
+CLAIM_TALLIES: Collection[ClaimTally] = Collection(
+    name="claim_tallies",
+    kind="claim tally",
+    model=ClaimTally,
+    key=lambda t: str(t.order_id),
+    tenant=_company,
+)
+DOCUMENTS: Collection[Document] = Collection(
+    name="documents",
+    kind="document",
+    model=Document,
+    key=_id,
+    tenant=lambda d: d.company_id or PLATFORM,
+    columns=(
+        Column("created_at", "TEXT", lambda d: sortable_datetime(d.created_at)),
+        Column("kind", "TEXT", lambda d: d.kind.value),
+        Column("links", "TEXT", lambda d: _bar_list(link.key for link in d.links)),
+    ),
+    order=("created_at",),
+)
+
+
+class AssetDocuments(DocumentRepository[Asset]):
+    """:class:`~b2bcore.assets.ports.AssetRepository` on documents (per company); the
+    serial number is unique per company through the case-folded ``serial_key``."""
+
+    collection = ASSETS
+
+    def get(self, asset_id: AssetId, /, *, company_id: CompanyId) -> Asset:
+        return self._get(asset_id, company_id)
+
+    def add(self, asset: Asset, /) -> None:
+        self._add(asset)
+
+    def update(self, asset: Asset, /) -> None:
+        self._update(asset)
+
+    def find_by_serial(self, serial_number: str, /, *, company_id: CompanyId) -> Asset | None:
+        key = normalize_serial(serial_number).casefold()
+        page = self._page(
+            company_id=company_id,
+            filters=[Filter("serial_key", "eq", key)],
+            limit=1,
+            cursor=None,
+        )
+        return page.items[0] if page.items else None
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        status: AssetStatus | None = None,
+        sku: Sku | None = None,
+        order_id: OrderId | None = None,
+        audience: Audience | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Asset]:
+        filters: list[Filter] = []
+        if status is not None:
+            try:
+                filters.append(Filter("status", "eq", AssetStatus(status).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{status!r} is not an asset status", path="status", value=status
+                ) from None
+        equal: tuple[tuple[str, str | None], ...] = (("sku", sku), ("order_id", order_id))
+        for column, value in equal:
+            checked = _optional_id(value, column)
+            if checked is not None:
+                filters.append(Filter(column, "eq", checked))
+        return _union_page(
+            self,
+            company_id=company_id,
+            filters=filters,
+            audience=audience,
+            limit=limit,
+            cursor=cursor,
+            descending=False,
+        )
+
+
+def _claim_statuses(statuses: object) -> tuple[str, ...] | None:
+    if statuses is None:
+        return None
+    if isinstance(statuses, (str, bytes, ClaimStatus)) or not isinstance(statuses, Iterable):
+        raise ValidationError("must be a list of ClaimStatus", path="statuses", value=statuses)
+    out: set[str] = set()
+    for i, s in enumerate(statuses):
+        try:
+            out.add(ClaimStatus(s).value)
+        except ValueError:
+            raise ValidationError(
+                f"{s!r} is not a claim status", path=f"statuses[{i}]", value=s
+            ) from None
+    return tuple(sorted(out))
+
+
+class ClaimDocuments(DocumentRepository[Claim]):
+    """:class:`~b2bcore.claims.ports.ClaimRepository` on documents (per company); the
+    ``asset_ids`` and ``order_ids`` columns list a claim's assets and orders as
+    ``|a|b|`` (``contains`` filters)."""
+
+    collection = CLAIMS
+
+    def get(self, claim_id: ClaimId, /, *, company_id: CompanyId) -> Claim:
+        return self._get(claim_id, company_id)
+
+    def add(self, claim: Claim, /) -> None:
+        self._add(claim)
+
+    def update(self, claim: Claim, /) -> None:
+        self._update(claim)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId,
+        statuses: Iterable[ClaimStatus] | None = None,
+        type_id: ClaimTypeId | None = None,
+        asset_id: AssetId | None = None,
+        order_id: OrderId | None = None,
+        requester_id: UserId | None = None,
+        audience: Audience | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Claim]:
+        filters: list[Filter] = []
+        wanted = _claim_statuses(statuses)
+        if wanted is not None:
+            filters.append(Filter("status", "in", wanted))
+        equal: tuple[tuple[str, str | None], ...] = (
+            ("type_id", type_id),
+            ("requester_id", requester_id),
+        )
+        for column, value in equal:
+            checked = _optional_id(value, column)
+            if checked is not None:
+                filters.append(Filter(column, "eq", checked))
+        listed: tuple[tuple[str, str | None], ...] = (
+            ("asset_ids", asset_id),
+            ("order_ids", order_id),
+        )
+        for column, value in listed:
+            checked = _optional_id(value, column[:-1])
+            if checked is not None:
+                filters.append(Filter(column, "contains", f"|{checked}|"))
+        return _union_page(
+            self,
+            company_id=company_id,
+            filters=filters,
+            audience=audience,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+
+
+class ClaimMessageDocuments(DocumentRepository[ClaimMessage]):
+    """:class:`~b2bcore.claims.ports.ClaimMessageRepository` on documents."""
+
+    collection = CLAIM_MESSAGES
+
+    def add(self, message: ClaimMessage, /) -> None:
+        self._add(message)
+
+    def list(
+        self,
+        claim_id: ClaimId,
+        /,
+        *,
+        company_id: CompanyId,
+        visibility: Visibility | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ClaimMessage]:
+        filters = [Filter("claim_id", "eq", check_id(claim_id, path="claim_id"))]
+        if visibility is not None:
+            try:
+                filters.append(Filter("visibility", "eq", Visibility(visibility).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{visibility!r} is not a visibility", path="visibility", value=visibility
+                ) from None
+        return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
+
+
+class ClaimTallyDocuments(DocumentRepository[ClaimTally]):
+    """:class:`~b2bcore.claims.ports.ClaimTallyRepository` on documents (one per order)."""
+
+    collection = CLAIM_TALLIES
+
+    def get(self, order_id: OrderId, /, *, company_id: CompanyId) -> ClaimTally:
+        return self._get(order_id, company_id)
+
+    def add(self, tally: ClaimTally, /) -> None:
+        self._add(tally)
+
+    def update(self, tally: ClaimTally, /) -> None:
+        self._update(tally)
+
+
+class FileDocuments(DocumentRepository[Document]):
+    """:class:`~b2bcore.documents.ports.DocumentRepository` on documents: per company,
+    and the seller's platform-wide ones under the platform tenant. ``links`` lists
+    the link keys as ``|product:X|asset:Y|`` (a ``contains`` filter)."""
+
+    collection = DOCUMENTS
+
+    def get(self, document_id: DocumentId, /, *, company_id: CompanyId | None) -> Document:
+        return self._get(document_id, PLATFORM if company_id is None else company_id)
+
+    def add(self, document: Document, /) -> None:
+        self._add(document)
+
+    def update(self, document: Document, /) -> None:
+        self._update(document)
+
+    def list(
+        self,
+        *,
+        company_id: CompanyId | None,
+        link: DocumentLink | None = None,
+        kind: DocumentKind | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Document]:
+        filters: list[Filter] = []
+        if link is not None:
+            if not isinstance(link, DocumentLink):
+                raise ValidationError("must be a DocumentLink", path="link", value=link)
+            filters.append(Filter("links", "contains", f"|{link.key}|"))
+        if kind is not None:
+            try:
+                filters.append(Filter("kind", "eq", DocumentKind(kind).value))
+            except ValueError:
+                raise ValidationError(
+                    f"{kind!r} is not a document kind", path="kind", value=kind
+                ) from None
+        return self._page(
+            company_id=PLATFORM if company_id is None else company_id,
+            filters=filters,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+
+
 # --- outbox, audit, idempotency -------------------------------------------------------
 
 OUTBOX: Collection[OutboxRecord] = Collection(
@@ -1138,6 +2520,25 @@ ALL_COLLECTIONS: tuple[Collection[Any], ...] = (
     RELATION_RULES,
     STOCK_LEVELS,
     RESERVATIONS,
+    CARTS,
+    ORDERS,
+    SHIPMENTS,
+    INVOICES,
+    SALES_QUOTES,
+    SHOPPING_LISTS,
+    APPROVAL_POLICIES,
+    APPROVAL_FLOWS,
+    BUDGETS,
+    DELEGATIONS,
+    SERVICE_TYPES,
+    RESOURCES,
+    BOOKINGS,
+    SLOT_CLAIMS,
+    ASSETS,
+    CLAIMS,
+    CLAIM_MESSAGES,
+    CLAIM_TALLIES,
+    DOCUMENTS,
     OUTBOX,
     AUDIT,
     IDEMPOTENCY,

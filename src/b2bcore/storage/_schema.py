@@ -159,4 +159,184 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         ),
     ),
+    Migration(
+        5,
+        "approvals: policies, flows (one pending per subject), budgets, delegations",
+        (
+            *document_table("approval_policies"),
+            # active_subject is "<kind>:<id>" while a flow is pending and "~<flow id>"
+            # once it is final, so the unique index allows one pending flow per subject;
+            # due_at (NULL when nothing is timed) finds the flows to escalate.
+            *document_table(
+                "approval_flows",
+                [
+                    ("status", "TEXT"),
+                    ("subject", "TEXT"),
+                    ("active_subject", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("due_at", "TEXT"),
+                ],
+                unique=[("active_subject",)],
+            ),
+            *document_table("budgets", [("scope_key", "TEXT")], unique=[("scope_key",)]),
+            *document_table("delegations", [("delegator_id", "TEXT"), ("delegate_id", "TEXT")]),
+        ),
+    ),
+    Migration(
+        6,
+        "orders: carts, orders, shipments, invoices, sales quotes, shopping lists",
+        (
+            *document_table("carts", [("owner_id", "TEXT"), ("status", "TEXT")]),
+            # The history is read newest first per company (the order index), filtered
+            # by status, requester or unit; the skus and search columns are substring
+            # filters (|SKU| and lower-case id / reference / PO number) read with it.
+            *document_table(
+                "orders",
+                [
+                    ("created_at", "TEXT"),
+                    ("status", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                    ("skus", "TEXT"),
+                    ("search", "TEXT"),
+                ],
+                order=["created_at"],
+                index_each=False,
+            ),
+            "CREATE INDEX orders_by_status ON orders (company_id, status, created_at, id)",
+            "CREATE INDEX orders_by_requester ON orders (company_id, requester_id, created_at, id)",
+            (
+                "CREATE INDEX orders_by_business_unit ON orders "
+                "(company_id, business_unit_id, created_at, id)"
+            ),
+            *document_table("shipments", [("order_id", "TEXT")]),
+            *document_table(
+                "invoices",
+                [
+                    ("issued_at", "TEXT"),
+                    ("order_id", "TEXT"),
+                    ("status", "TEXT"),
+                    ("due_date", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                ],
+                order=["issued_at"],
+            ),
+            *document_table(
+                "sales_quotes",
+                [
+                    ("created_at", "TEXT"),
+                    ("status", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                ],
+                order=["created_at"],
+            ),
+            *document_table(
+                "shopping_lists",
+                [("name", "TEXT"), ("owner_id", "TEXT"), ("business_unit_id", "TEXT")],
+                order=["name"],
+            ),
+        ),
+    ),
+    Migration(
+        7,
+        "scheduling: service types, resources, bookings, slot claims (no double booking)",
+        (
+            *document_table("service_types", [("active", "INTEGER")]),
+            *document_table("resources", [("resource_group", "TEXT"), ("active", "INTEGER")]),
+            *document_table(
+                "bookings",
+                [
+                    ("start_at", "TEXT"),
+                    ("status", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                    ("service_type_id", "TEXT"),
+                    ("asset_id", "TEXT"),
+                    ("claim_id", "TEXT"),
+                ],
+                order=["start_at"],
+            ),
+            # One row per resource, 5-minute granule and seat that a booking occupies,
+            # keyed "<resource>#<granule>#<seat>" under the platform tenant: the primary
+            # key (company_id, id) is the unique index that refuses a double booking on
+            # every store. Slot search reads a booking's first row per resource (head).
+            *document_table(
+                "slot_claims",
+                [
+                    ("resource_id", "TEXT"),
+                    ("granule", "TEXT"),
+                    ("booking", "TEXT"),
+                    ("service_type_id", "TEXT"),
+                    ("head", "INTEGER"),
+                ],
+                index_each=False,
+            ),
+            (
+                "CREATE INDEX slot_claims_by_resource ON slot_claims "
+                "(company_id, resource_id, granule, id)"
+            ),
+            "CREATE INDEX slot_claims_by_booking ON slot_claims (company_id, booking, id)",
+        ),
+    ),
+    Migration(
+        8,
+        "assets, claims, documents: assets (serial number unique per company), claims, "
+        "claim messages, claimed quantities per order, documents",
+        (
+            *document_table(
+                "assets",
+                [
+                    ("serial_key", "TEXT"),
+                    ("sku", "TEXT"),
+                    ("status", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("order_id", "TEXT"),
+                ],
+                unique=[("serial_key",)],
+            ),
+            # Claims are listed newest first per company (the order index), filtered by
+            # status, requester or unit; asset_ids / order_ids are |a|b| substring filters.
+            *document_table(
+                "claims",
+                [
+                    ("created_at", "TEXT"),
+                    ("status", "TEXT"),
+                    ("type_id", "TEXT"),
+                    ("requester_id", "TEXT"),
+                    ("business_unit_id", "TEXT"),
+                    ("asset_ids", "TEXT"),
+                    ("order_ids", "TEXT"),
+                    ("priority", "TEXT"),
+                ],
+                order=["created_at"],
+                index_each=False,
+            ),
+            "CREATE INDEX claims_by_status ON claims (company_id, status, created_at, id)",
+            "CREATE INDEX claims_by_requester ON claims (company_id, requester_id, created_at, id)",
+            (
+                "CREATE INDEX claims_by_business_unit ON claims "
+                "(company_id, business_unit_id, created_at, id)"
+            ),
+            # A claim's conversation is read oldest first, one claim at a time.
+            *document_table(
+                "claim_messages",
+                [("claim_id", "TEXT"), ("at", "TEXT"), ("visibility", "TEXT")],
+                index_each=False,
+            ),
+            "CREATE INDEX claim_messages_by_claim ON claim_messages (company_id, claim_id, at, id)",
+            # One row per order that claims hold quantities of, keyed by the order id: its
+            # version serializes claims racing for the same delivered units.
+            *document_table("claim_tallies"),
+            # The seller's platform-wide documents live under the platform tenant ('').
+            *document_table(
+                "documents",
+                [("created_at", "TEXT"), ("kind", "TEXT"), ("links", "TEXT")],
+                order=["created_at"],
+                index_each=False,
+            ),
+        ),
+    ),
 )

@@ -9,20 +9,38 @@ from b2bcore.errors import B2BCoreError, StorageError
 from b2bcore.storage._documents import Session
 from b2bcore.storage._repositories import (
     AgentDocuments,
+    ApprovalFlowDocuments,
+    ApprovalPolicyDocuments,
+    AssetDocuments,
     AssistedSessionDocuments,
     AssortmentDocuments,
     AuditDocuments,
+    BookingDocuments,
+    BudgetDocuments,
     BusinessUnitDocuments,
+    CartDocuments,
     CategoryDocuments,
+    ClaimDocuments,
+    ClaimMessageDocuments,
+    ClaimTallyDocuments,
     CompanyDocuments,
+    DelegationDocuments,
+    FileDocuments,
     IdempotencyDocuments,
+    InvoiceDocuments,
+    OrderDocuments,
     OutboxDocuments,
     PriceListDocuments,
     ProductDocuments,
     ProductRelationDocuments,
     RelationRuleDocuments,
     ReservationDocuments,
+    ResourceDocuments,
     RoleDocuments,
+    SalesQuoteDocuments,
+    ServiceTypeDocuments,
+    ShipmentDocuments,
+    ShoppingListDocuments,
     StockLevelDocuments,
     UserDocuments,
 )
@@ -55,6 +73,24 @@ class DocumentUnitOfWork:
         self.relation_rules = RelationRuleDocuments(self)
         self.stock_levels = StockLevelDocuments(self)
         self.reservations = ReservationDocuments(self)
+        self.carts = CartDocuments(self)
+        self.orders = OrderDocuments(self)
+        self.shipments = ShipmentDocuments(self)
+        self.invoices = InvoiceDocuments(self)
+        self.sales_quotes = SalesQuoteDocuments(self)
+        self.shopping_lists = ShoppingListDocuments(self)
+        self.approval_policies = ApprovalPolicyDocuments(self)
+        self.approval_flows = ApprovalFlowDocuments(self)
+        self.budgets = BudgetDocuments(self)
+        self.delegations = DelegationDocuments(self)
+        self.service_types = ServiceTypeDocuments(self)
+        self.resources = ResourceDocuments(self)
+        self.bookings = BookingDocuments(self)
+        self.assets = AssetDocuments(self)
+        self.claims = ClaimDocuments(self)
+        self.claim_messages = ClaimMessageDocuments(self)
+        self.claim_tallies = ClaimTallyDocuments(self)
+        self.documents = FileDocuments(self)
         self.outbox = OutboxDocuments(self)
         self.audit = AuditDocuments(self)
         self.idempotency = IdempotencyDocuments(self)

@@ -32,6 +32,13 @@ from b2bcore.accounts.ports import (
     RoleRepository,
     UserRepository,
 )
+from b2bcore.approvals.ports import (
+    ApprovalFlowRepository,
+    ApprovalPolicyRepository,
+    BudgetRepository,
+    DelegationRepository,
+)
+from b2bcore.assets.ports import AssetRepository
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.catalog.ports import (
     AssortmentRepository,
@@ -42,10 +49,25 @@ from b2bcore.catalog.ports import (
     ReservationRepository,
     StockLevelRepository,
 )
+from b2bcore.claims.ports import ClaimMessageRepository, ClaimRepository, ClaimTallyRepository
+from b2bcore.documents.ports import DocumentRepository
 from b2bcore.events import DomainEvent, OutboxRecord, OutboxStatus
 from b2bcore.ids import CompanyId
+from b2bcore.orders.ports import (
+    CartRepository,
+    InvoiceRepository,
+    OrderRepository,
+    SalesQuoteRepository,
+    ShipmentRepository,
+    ShoppingListRepository,
+)
 from b2bcore.paging import DEFAULT_LIMIT, Page
 from b2bcore.pricing.ports import PriceListRepository
+from b2bcore.scheduling.ports import (
+    BookingRepository,
+    ResourceRepository,
+    ServiceTypeRepository,
+)
 
 __all__ = ["AuditLog", "IdempotencyStore", "Outbox", "Store", "UnitOfWork"]
 
@@ -193,6 +215,96 @@ class UnitOfWork(Protocol):
     @property
     def reservations(self) -> ReservationRepository:
         """Stock reserved for each company's orders."""
+        ...
+
+    @property
+    def carts(self) -> CartRepository:
+        """Each company's carts."""
+        ...
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Each company's orders."""
+        ...
+
+    @property
+    def shipments(self) -> ShipmentRepository:
+        """Shipments of the orders."""
+        ...
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        """Invoices of the orders."""
+        ...
+
+    @property
+    def sales_quotes(self) -> SalesQuoteRepository:
+        """Sales quotes (requests for quotation; not price quotes)."""
+        ...
+
+    @property
+    def shopping_lists(self) -> ShoppingListRepository:
+        """Saved shopping lists of users and business units."""
+        ...
+
+    @property
+    def approval_policies(self) -> ApprovalPolicyRepository:
+        """Each company's approval policy."""
+        ...
+
+    @property
+    def approval_flows(self) -> ApprovalFlowRepository:
+        """Approval flows of carts, orders and quotes."""
+        ...
+
+    @property
+    def budgets(self) -> BudgetRepository:
+        """Budgets per business unit or cost center."""
+        ...
+
+    @property
+    def delegations(self) -> DelegationRepository:
+        """Approvers' delegations to colleagues."""
+        ...
+
+    @property
+    def service_types(self) -> ServiceTypeRepository:
+        """The seller's service types (platform-wide)."""
+        ...
+
+    @property
+    def resources(self) -> ResourceRepository:
+        """The seller's technicians, bays and other resources (platform-wide)."""
+        ...
+
+    @property
+    def bookings(self) -> BookingRepository:
+        """Each company's service appointments, and who occupies which resource when."""
+        ...
+
+    @property
+    def assets(self) -> AssetRepository:
+        """Each company's installed assets."""
+        ...
+
+    @property
+    def claims(self) -> ClaimRepository:
+        """Each company's claims."""
+        ...
+
+    @property
+    def claim_messages(self) -> ClaimMessageRepository:
+        """The conversation of each claim."""
+        ...
+
+    @property
+    def claim_tallies(self) -> ClaimTallyRepository:
+        """What the claims hold of each order's lines."""
+        ...
+
+    @property
+    def documents(self) -> DocumentRepository:
+        """Documents of each company, and the seller's platform-wide ones."""
         ...
 
     @property

@@ -27,7 +27,26 @@ compiled index pricing exactly like one built from the lists in memory. For the
 catalog: exact round trips of every catalog aggregate, product queries (by category,
 parent, after a SKU), relations that hold from a SKU both ways, assortments and
 reservations scoped per company, and threads reserving the last units of stock
-(exactly one wins, nothing lost when losers retry).
+(exactly one wins, nothing lost when losers retry). For orders: exact round trips of
+carts, orders (with their pinned, explained price quotes), shipments, invoices, sales
+quotes and shopping lists; tenant scoping; the order history newest first with every
+filter and a stable cursor; view-scope audiences (the union of their groups, across
+pages of any size); and threads placing with one idempotency key (one order) or
+updating one order (exactly one wins). For scheduling: round trips of service
+types, resources and bookings, tenant scoping, a booking's claim on its time (taken
+across companies, moved by a reschedule, released by a cancel or a rollback, seats
+shared up to capacity by one service type only), and threads booking one slot or
+overlapping slots (exactly one wins, the others get a ConflictError). For approvals:
+exact round trips of policies, flows, budgets and delegations; one policy per
+company; one pending flow per subject (also when two submits race); due flows
+earliest first; and threads deciding one flow (two approvers: each decision counted
+once; several last approvals: the flow completes, and commits its budget, exactly
+once). For claims, assets and documents: exact round trips of assets, claims (their
+type, lines, evidence, history and resolutions), messages, tallies and documents
+(the seller's platform-wide ones too); serial numbers unique per company
+(case-insensitively); tenant scoping; claims newest first with every filter and
+audience; a claim's messages oldest first; documents by link and kind; and threads
+claiming the last delivered units of one order line (never more than delivered).
 
 Every test uses its own fresh company ids (and price list ids), so a store may also
 be shared.
@@ -37,7 +56,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -59,7 +78,26 @@ from b2bcore.accounts.model import (
     UserStatus,
     predefined_roles,
 )
+from b2bcore.approvals.model import (
+    ApprovalFlow,
+    ApprovalPolicy,
+    ApprovalRule,
+    ApprovalTier,
+    Budget,
+    BudgetPeriod,
+    Delegation,
+    Escalation,
+    FlowStatus,
+    Requirement,
+    Subject,
+    SubjectLine,
+    SubjectRef,
+    Verdict,
+)
+from b2bcore.approvals.rules import Directory, advance, decide, evaluate
+from b2bcore.assets.model import Asset, Warranty
 from b2bcore.audit import AuditEntry, Outcome
+from b2bcore.calendar import BusinessCalendar
 from b2bcore.catalog.errors import InsufficientStockError
 from b2bcore.catalog.inventory import reserve_stock
 from b2bcore.catalog.model import (
@@ -77,10 +115,37 @@ from b2bcore.catalog.model import (
     Selection,
     StockLevel,
 )
+from b2bcore.claims.errors import OverClaimError
+from b2bcore.claims.model import (
+    Attachment,
+    Claim,
+    ClaimLine,
+    ClaimMessage,
+    ClaimStatus,
+    ClaimTally,
+    Party,
+    Priority,
+    Resolution,
+    ResolutionKind,
+    ResolutionLine,
+    Visibility,
+    WarrantyBasis,
+    WarrantyDecision,
+    standard_claim_types,
+)
+from b2bcore.claims.rules import check_held, delivered_quantities
+from b2bcore.documents.model import (
+    AccessScope,
+    Document,
+    DocumentKind,
+    DocumentLink,
+    DocumentVersion,
+)
 from b2bcore.errors import (
     ConcurrencyError,
     ConflictError,
     DuplicateError,
+    InvalidTransitionError,
     NotFoundError,
     StorageError,
     ValidationError,
@@ -88,21 +153,56 @@ from b2bcore.errors import (
 from b2bcore.events import DomainEvent, OutboxStatus
 from b2bcore.ids import (
     AgentId,
+    AssetId,
     AssistedSessionId,
     BusinessUnitId,
+    CartId,
     CategoryId,
+    ClaimTypeId,
     CompanyId,
+    InvoiceId,
     LocationId,
+    OrderId,
     PriceListId,
     ProductId,
+    QuoteId,
     RelationRuleId,
     ReservationId,
+    ResourceId,
     RoleId,
+    ServiceTypeId,
+    ShipmentId,
+    ShoppingListId,
     Sku,
     UserId,
     new_id,
 )
 from b2bcore.money import Money, RoundingMode
+from b2bcore.orders.model import (
+    Cart,
+    CartLine,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentTerms,
+    PriceOverride,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    Shipment,
+    ShipmentLine,
+    ShoppingList,
+    ShoppingListLine,
+    StatusChange,
+    TrackingEvent,
+    TrackingStatus,
+)
+from b2bcore.orders.ports import Audience, AudienceGroup
 from b2bcore.paging import Page, iterate
 from b2bcore.pricing.errors import NoPriceError
 from b2bcore.pricing.model import (
@@ -122,6 +222,13 @@ from b2bcore.pricing.model import (
     TierBasis,
 )
 from b2bcore.pricing.resolve import PriceIndex, PriceQuote, resolve_price
+from b2bcore.scheduling.model import (
+    AppointmentStatus,
+    Availability,
+    Booking,
+    Resource,
+    ServiceType,
+)
 from b2bcore.storage.dispatch import dispatch
 from b2bcore.storage.ports import Store
 
@@ -129,6 +236,8 @@ __all__ = ["StoreContract"]
 
 T = TypeVar("T")
 AT = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+SLOT = datetime(2026, 3, 30, 9, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 def _company(name: str = "ACME") -> Company:
@@ -254,6 +363,66 @@ def _quote(
         return resolve_price(context, item, quantity, lists=index, policy=policy)
     except NoPriceError as e:
         return e
+
+
+_ORDER_LIST = PriceList(
+    id=PriceListId("contract-orders"),
+    name="Orders contract list",
+    currency="EUR",
+    valid_from=AT - timedelta(days=30),
+    rules=[PriceRule(id="all", target=RuleTarget.all(), formula=Formula(percent=Decimal(-10)))],
+)
+
+
+def _order_line(line_no: int, sku: str, quantity: int, price: str) -> OrderLine:
+    item = PriceItem(sku=Sku(sku), category_path=[CategoryId("spares")], list_price=_eur(price))
+    context = PriceContext(company_id=CompanyId("acme"), currency="EUR", at=AT)
+    quote = resolve_price(context, item, quantity, lists=[_ORDER_LIST])
+    quote = attrs.evolve(quote, explanation=quote.explanation.for_buyer())
+    zero = _eur("0.00")
+    return OrderLine(
+        line_no=line_no,
+        sku=Sku(sku),
+        quantity=Decimal(quantity),
+        price=quote,
+        unit_price=quote.unit_price,
+        gross=quote.line_total,
+        discount=zero,
+        rounding=zero,
+        net=quote.line_total,
+        name=f"Part {sku}",
+        categories=(CategoryId("spares"),),
+    )
+
+
+def _order(
+    company: Company,
+    order_id: str,
+    *,
+    skus: tuple[str, ...] = ("SEAL-7",),
+    created_at: datetime = AT,
+    status: OrderStatus = OrderStatus.PLACED,
+    unit: str | None = "hq",
+    requester: str = "u-ben",
+    reference: str = "",
+    po_number: str = "",
+) -> Order:
+    lines = tuple(_order_line(i + 1, sku, 2 + i, "18.40") for i, sku in enumerate(skus))
+    return Order(
+        id=OrderId(order_id),
+        company_id=company.id,
+        requester_id=UserId(requester),
+        placed_by=requester,
+        currency="EUR",
+        lines=lines,
+        total=sum((line.net for line in lines), _eur("0.00")),
+        created_at=created_at,
+        status=status,
+        history=(StatusChange(to_status=status.value, at=created_at, by=requester),),
+        business_unit_id=None if unit is None else BusinessUnitId(unit),
+        reference=reference,
+        po_number=po_number,
+    )
 
 
 class StoreContract:
@@ -1542,6 +1711,1478 @@ class StoreContract:
             f"o-{i}-{n}" for i in range(4) for n in range(3)
         )
         assert sum(r.quantity for r in held) == 12
+
+    # -- orders ------------------------------------------------------------------------
+    @staticmethod
+    def _order_objects(tag: str, company: Company) -> dict[str, Any]:
+        """One of each orders aggregate, using every field, with ``tag``-ed ids."""
+        cet = timezone(timedelta(hours=1))
+        order = _order(
+            company,
+            f"O-{tag}",
+            skus=("SEAL-7", "PUMP-1"),
+            status=OrderStatus.PARTIALLY_SHIPPED,
+            reference="Wartung Halle 3 — Ölpumpe",
+            po_number="PO-4711",
+        )
+        first, second = order.lines
+        override = PriceOverride(
+            unit_price=_eur("15.00"),
+            reason="loyal customer",
+            quote_id=QuoteId("q-1"),
+            proposed_by="agent-sam",
+        )
+        order = attrs.evolve(
+            order,
+            lines=(
+                attrs.evolve(
+                    first,
+                    shipped_quantity=Decimal("1.5"),
+                    invoiced_quantity=1,
+                    invoiced_amount=_eur("10.00"),
+                ),
+                attrs.evolve(
+                    second,
+                    override=override,
+                    unit_price=_eur("15.00"),
+                    gross=_eur("45.00"),
+                    net=_eur("45.00"),
+                ),
+            ),
+            total=first.net + _eur("45.00"),
+            cost_center="CC-4711",
+            cart_id=CartId(f"cart-{tag}"),
+            quote_id=QuoteId("q-1"),
+            reorder_of=OrderId("o-old"),
+            approval_flow_id="flow-1",
+            idempotency_key="key-1",
+            assisted_session_id="as-1",
+            history=(
+                StatusChange(to_status="pending_approval", at=AT, by="u-ben"),
+                StatusChange(
+                    from_status="pending_approval",
+                    to_status="placed",
+                    at=datetime(2026, 3, 29, 9, tzinfo=cet),
+                    by="u-clara",
+                    reason="approved",
+                ),
+            ),
+        )
+        quote_line = QuoteLine(
+            sku=Sku("PUMP-1"),
+            quantity=Decimal(3),
+            name="Pump",
+            categories=(CategoryId("root"), CategoryId("spares")),
+            list_price=first.price,
+            unit_price=_eur("15.00"),
+            reason="volume",
+        )
+        return {
+            "cart": Cart(
+                id=CartId(f"cart-{tag}"),
+                company_id=company.id,
+                owner_id=UserId("u-ben"),
+                currency="EUR",
+                created_at=AT,
+                business_unit_id=BusinessUnitId("hq"),
+                name="Wöchentlich",
+                lines=(CartLine(sku=Sku("SEAL-7"), quantity=Decimal("2.5")),),
+                source="reorder of o-old",
+            ),
+            "order": order,
+            "shipment": Shipment(
+                id=ShipmentId(f"S-{tag}"),
+                company_id=company.id,
+                order_id=order.id,
+                carrier="DHL",
+                tracking_number="JD0001",
+                shipped_at=AT,
+                lines=(ShipmentLine(line_no=1, sku=Sku("SEAL-7"), quantity=Decimal("1.5")),),
+                events=(
+                    TrackingEvent(
+                        at=datetime(2026, 3, 30, 8, tzinfo=cet),
+                        status=TrackingStatus.IN_TRANSIT,
+                        location="Leipzig",
+                    ),
+                    TrackingEvent(
+                        at=datetime(2026, 3, 31, 8, tzinfo=cet),
+                        status=TrackingStatus.DELIVERED,
+                        description="front desk",
+                    ),
+                ),
+                invoice_id=InvoiceId(f"I-{tag}"),
+            ),
+            "invoice": Invoice(
+                id=InvoiceId(f"I-{tag}"),
+                company_id=company.id,
+                order_id=order.id,
+                currency="EUR",
+                issued_at=AT,
+                terms=PaymentTerms(45),
+                lines=(
+                    InvoiceLine(
+                        line_no=1, sku=Sku("SEAL-7"), quantity=Decimal(1), amount=_eur("10.00")
+                    ),
+                ),
+                total=_eur("10.00"),
+                requester_id=UserId("u-ben"),
+                business_unit_id=BusinessUnitId("hq"),
+                shipment_id=ShipmentId(f"S-{tag}"),
+                payments=(Payment(amount=_eur("4.00"), at=AT, reference="bank 1"),),
+                credit_notes=(
+                    CreditNote(
+                        id="cn-1",
+                        amount=_eur("1.00"),
+                        reason="scratched",
+                        issued_at=AT,
+                        reference="claim-9",
+                    ),
+                ),
+            ),
+            "quote": Quote(
+                id=QuoteId(f"Q-{tag}"),
+                company_id=company.id,
+                requester_id=UserId("u-ben"),
+                currency="EUR",
+                created_at=AT,
+                lines=(quote_line,),
+                business_unit_id=BusinessUnitId("hq"),
+                cost_center="CC-1",
+                message="Bitte!",
+                status=QuoteStatus.PROPOSED,
+                history=(StatusChange(to_status="draft", at=AT, by="u-ben"),),
+                proposed_by="agent-sam",
+                valid_until=AT + timedelta(days=7),
+            ),
+            "list": ShoppingList(
+                id=ShoppingListId(f"L-{tag}"),
+                company_id=company.id,
+                name="Monatlich",
+                created_by=UserId("u-ben"),
+                updated_at=AT,
+                business_unit_id=BusinessUnitId("hq"),
+                lines=(ShoppingListLine(sku=Sku("SEAL-7"), quantity=Decimal(4), note="Halle 3"),),
+            ),
+        }
+
+    def test_order_aggregates_round_trip_exactly(self, store: Store) -> None:
+        company = self.seed(store)
+        made = self._order_objects(new_id(), company)
+        with store.unit_of_work() as uow:
+            uow.carts.add(made["cart"])
+            uow.orders.add(made["order"])
+            uow.shipments.add(made["shipment"])
+            uow.invoices.add(made["invoice"])
+            uow.sales_quotes.add(made["quote"])
+            uow.shopping_lists.add(made["list"])
+            uow.commit()
+        cid = company.id
+        with store.unit_of_work() as uow:
+            loaded = {
+                "cart": uow.carts.get(made["cart"].id, company_id=cid),
+                "order": uow.orders.get(made["order"].id, company_id=cid),
+                "shipment": uow.shipments.get(made["shipment"].id, company_id=cid),
+                "invoice": uow.invoices.get(made["invoice"].id, company_id=cid),
+                "quote": uow.sales_quotes.get(made["quote"].id, company_id=cid),
+                "list": uow.shopping_lists.get(made["list"].id, company_id=cid),
+            }
+        for name, obj in made.items():
+            assert loaded[name] == obj, name
+            assert loaded[name].version == 1, name
+        order = loaded["order"]
+        assert isinstance(order, Order)
+        pinned = order.lines[0].price
+        original = made["order"].lines[0].price
+        assert pinned.explanation.text() == original.explanation.text()
+        assert pinned.context == original.context
+
+    def test_orders_get_add_update_semantics_and_tenants(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store)
+        tag = new_id()
+        order = _order(acme, f"O-{tag}")
+        with store.unit_of_work() as uow:
+            with pytest.raises(NotFoundError):
+                uow.orders.get(order.id, company_id=acme.id)
+            uow.orders.add(order)
+            uow.orders.add(_order(globex, f"O-{tag}", requester="u-gia"))  # same id, other tenant
+            uow.commit()
+        with store.unit_of_work() as uow, pytest.raises(DuplicateError):
+            uow.orders.add(_order(acme, f"O-{tag}"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            read = uow.orders.get(order.id, company_id=acme.id)
+            read.transition(OrderStatus.CONFIRMED, at=AT, by="op-olga")
+            uow.orders.update(read)
+            uow.commit()
+        assert read.version == 2
+        stale = attrs.evolve(read, status=OrderStatus.CANCELLED, version=1)
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyError):
+            uow.orders.update(stale)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.orders.get(order.id, company_id=acme.id).status is OrderStatus.CONFIRMED
+            theirs = uow.orders.get(order.id, company_id=globex.id)
+            assert (theirs.requester_id, theirs.status) == ("u-gia", OrderStatus.PLACED)
+            assert [o.id for o in uow.orders.list(company_id=globex.id)] == [order.id]
+            with pytest.raises(NotFoundError):
+                uow.carts.get(CartId(f"cart-{tag}"), company_id=acme.id)
+
+    def _seed_history(self, store: Store, company: Company, tag: str) -> list[Order]:
+        """Twelve orders an hour apart: statuses, units, requesters and SKUs vary."""
+        units = ("hq", "plant", "line", None)
+        statuses = (OrderStatus.PLACED, OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+        orders = [
+            _order(
+                company,
+                f"{tag}-{i:02d}",
+                skus=("SEAL-7",) if i % 2 else ("SEAL-7", f"PUMP-{i % 3}"),
+                created_at=AT + timedelta(hours=i),
+                status=statuses[i % 3],
+                unit=units[i % 4],
+                requester=("u-ben", "u-clara")[i % 2],
+                reference=f"Ref {i}",
+                po_number=f"PO-{1000 + i}",
+            )
+            for i in range(12)
+        ]
+        with store.unit_of_work() as uow:
+            for order in orders:
+                uow.orders.add(order)
+            uow.commit()
+        return orders
+
+    def test_order_history_newest_first_with_filters(self, store: Store) -> None:
+        company = self.seed(store)
+        tag = new_id()
+        orders = self._seed_history(store, company, tag)
+        newest_first = [o.id for o in reversed(orders)]
+
+        def ids(**filters: Any) -> list[str]:
+            with store.unit_of_work() as uow:
+                return [
+                    o.id
+                    for o in _all(
+                        lambda c: uow.orders.list(
+                            company_id=company.id, limit=5, cursor=c, **filters
+                        )
+                    )
+                ]
+
+        def expect(keep: Callable[[Order], bool]) -> list[str]:
+            return [o.id for o in reversed(orders) if keep(o)]
+
+        assert ids() == newest_first
+        assert ids(statuses=[OrderStatus.SHIPPED, OrderStatus.CANCELLED]) == expect(
+            lambda o: o.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+        )
+        assert ids(since=AT + timedelta(hours=3), until=AT + timedelta(hours=7)) == expect(
+            lambda o: AT + timedelta(hours=3) <= o.created_at < AT + timedelta(hours=7)
+        )
+        assert ids(sku=Sku("PUMP-1")) == expect(lambda o: any(li.sku == "PUMP-1" for li in o.lines))
+        assert ids(sku=Sku("PUMP")) == []  # a whole SKU, never a part of one
+        assert ids(business_unit_id=BusinessUnitId("plant")) == expect(
+            lambda o: o.business_unit_id == "plant"
+        )
+        assert ids(requester_id=UserId("u-clara")) == expect(lambda o: o.requester_id == "u-clara")
+        assert ids(text="po-1007") == [f"{tag}-07"]
+        assert ids(text="REF 1") == expect(lambda o: o.reference.startswith("Ref 1"))
+        assert ids(
+            text=tag.lower(), statuses=[OrderStatus.PLACED], requester_id=UserId("u-ben")
+        ) == (expect(lambda o: o.status is OrderStatus.PLACED and o.requester_id == "u-ben"))
+        with store.unit_of_work() as uow:
+            first = uow.orders.list(company_id=company.id, limit=4)
+            # an order newer than the whole page and one older: the cursor does not shift
+            uow.orders.add(_order(company, f"{tag}-new", created_at=AT + timedelta(days=2)))
+            uow.orders.add(_order(company, f"{tag}-old", created_at=AT - timedelta(days=2)))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            second = uow.orders.list(company_id=company.id, limit=4, cursor=first.next_cursor)
+            with pytest.raises(ValidationError):
+                uow.orders.list(
+                    company_id=company.id, statuses=[OrderStatus.PLACED], cursor=first.next_cursor
+                )
+            with pytest.raises(ValidationError):
+                uow.orders.list(company_id=company.id, statuses=["lost"])  # type: ignore[list-item]
+        assert [o.id for o in first] + [o.id for o in second] == newest_first[:8]
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        # Each example works in its own new company (see the page-size property above).
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        groups=st.lists(
+            st.tuples(
+                st.none()
+                | st.frozensets(st.sampled_from(["hq", "plant", "line", "x"]), max_size=3),
+                st.none() | st.sampled_from(["u-ben", "u-clara", "u-nobody"]),
+            ),
+            max_size=3,
+        ),
+        limit=st.integers(1, 5),
+    )
+    def test_order_history_audience_is_the_union_of_its_groups(
+        self,
+        store: Store,
+        groups: list[tuple[frozenset[str] | None, str | None]],
+        limit: int,
+    ) -> None:
+        company = self.seed(store)
+        orders = self._seed_history(store, company, new_id())
+        audience = Audience(
+            tuple(
+                AudienceGroup(
+                    units=None if units is None else frozenset(BusinessUnitId(u) for u in units),
+                    requester_id=None if who is None else UserId(who),
+                )
+                for units, who in groups
+            )
+        )
+        with store.unit_of_work() as uow:
+            seen = _all(
+                lambda c: uow.orders.list(
+                    company_id=company.id, audience=audience, limit=limit, cursor=c
+                )
+            )
+        expected = [
+            o.id
+            for o in reversed(orders)
+            if audience.admits(business_unit_id=o.business_unit_id, requester_id=o.requester_id)
+        ]
+        assert [o.id for o in seen] == expected
+
+    def test_shipments_invoices_quotes_and_lists_queries(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store)
+        tag = new_id()
+        made = self._order_objects(tag, acme)
+        order = made["order"]
+        later = attrs.evolve(
+            made["shipment"], id=ShipmentId(f"S2-{tag}"), shipped_at=AT + timedelta(hours=1)
+        )
+        other_order = attrs.evolve(
+            made["shipment"], id=ShipmentId(f"S3-{tag}"), order_id=OrderId("other")
+        )
+        paid = attrs.evolve(
+            made["invoice"],
+            id=InvoiceId(f"I2-{tag}"),
+            issued_at=AT + timedelta(days=40),
+            status=InvoiceStatus.PAID,
+            business_unit_id=BusinessUnitId("plant"),
+        )
+        requested = attrs.evolve(
+            made["quote"],
+            id=QuoteId(f"Q2-{tag}"),
+            status=QuoteStatus.REQUESTED,
+            created_at=AT + timedelta(hours=1),
+            requester_id=UserId("u-clara"),
+        )
+        own = attrs.evolve(
+            made["list"],
+            id=ShoppingListId(f"L2-{tag}"),
+            name="alpha",
+            owner_id=UserId("u-ben"),
+            business_unit_id=None,
+        )
+        with store.unit_of_work() as uow:
+            for s in (later, made["shipment"], other_order):
+                uow.shipments.add(s)
+            uow.invoices.add(made["invoice"])
+            uow.invoices.add(paid)
+            uow.sales_quotes.add(made["quote"])
+            uow.sales_quotes.add(requested)
+            uow.shopping_lists.add(made["list"])
+            uow.shopping_lists.add(own)
+            uow.carts.add(made["cart"])
+            uow.carts.add(
+                attrs.evolve(made["cart"], id=CartId(f"c2-{tag}"), owner_id=UserId("u-x"))
+            )
+            uow.commit()
+        cid = acme.id
+        with store.unit_of_work() as uow:
+            assert [s.id for s in uow.shipments.for_order(order.id, company_id=cid)] == [
+                made["shipment"].id,
+                later.id,
+            ]
+            assert uow.shipments.for_order(order.id, company_id=globex.id) == []
+            assert [i.id for i in uow.invoices.list(company_id=cid)] == [
+                made["invoice"].id,
+                paid.id,
+            ]
+            assert [i.id for i in uow.invoices.list(company_id=cid, status=InvoiceStatus.OPEN)] == [
+                made["invoice"].id
+            ]
+            due = made["invoice"].due_date  # AT + 45 days
+            before = datetime(due.year, due.month, due.day, tzinfo=UTC)
+            assert [i.id for i in uow.invoices.list(company_id=cid, due_before=before)] == []
+            after = before + timedelta(days=1)
+            assert [i.id for i in uow.invoices.list(company_id=cid, due_before=after)] == [
+                made["invoice"].id
+            ]
+            plant = Audience.of([["plant"]])
+            assert [i.id for i in uow.invoices.list(company_id=cid, audience=plant)] == [paid.id]
+            assert [i.id for i in uow.invoices.list(company_id=cid, order_id=OrderId("nope"))] == []
+            assert [q.id for q in uow.sales_quotes.list(company_id=cid)] == [
+                requested.id,
+                made["quote"].id,
+            ]
+            assert [
+                q.id for q in uow.sales_quotes.list(company_id=cid, status=QuoteStatus.PROPOSED)
+            ] == [made["quote"].id]
+            assert [
+                q.id for q in uow.sales_quotes.list(company_id=cid, requester_id=UserId("u-clara"))
+            ] == [requested.id]
+            assert [sl.id for sl in uow.shopping_lists.list(company_id=cid)] == [
+                own.id,
+                made["list"].id,
+            ]
+            assert [
+                sl.id for sl in uow.shopping_lists.list(company_id=cid, owner_id=UserId("u-ben"))
+            ] == [own.id]
+            assert [
+                sl.id
+                for sl in uow.shopping_lists.list(
+                    company_id=cid, business_unit_ids=[BusinessUnitId("hq")]
+                )
+            ] == [made["list"].id]
+            assert [c.id for c in uow.carts.list(company_id=cid, owner_id=UserId("u-ben"))] == [
+                made["cart"].id
+            ]
+            assert uow.sales_quotes.list(company_id=globex.id).items == ()
+            uow.shopping_lists.remove(uow.shopping_lists.get(own.id, company_id=cid))
+            uow.commit()
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError):
+            uow.shopping_lists.get(own.id, company_id=cid)
+
+    def test_threads_placing_with_one_idempotency_key_make_one_order(self, store: Store) -> None:
+        company = self.seed(store)
+        results: list[str | None] = [None] * 6
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                known = uow.idempotency.recall("checkout-1", company_id=company.id, fingerprint="f")
+                if known is not None:
+                    results[i] = known
+                    return
+                order = _order(company, f"o-{i}-{new_id()}")
+                uow.orders.add(order)
+                uow.idempotency.remember(
+                    "checkout-1", company_id=company.id, fingerprint="f", result=order.id, at=AT
+                )
+                uow.commit()
+                results[i] = order.id
+
+        outcomes = self._race(6, work)
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            stored = _all(lambda c: uow.orders.list(company_id=company.id, cursor=c))
+            key = uow.idempotency.recall("checkout-1", company_id=company.id, fingerprint="f")
+        assert [o.id for o in stored] == [key]
+        assert {r for r, o in zip(results, outcomes, strict=True) if o is None} == {key}
+
+    def test_threads_updating_one_order_exactly_one_wins(self, store: Store) -> None:
+        company = self.seed(store)
+        order = _order(company, f"O-{new_id()}")
+        with store.unit_of_work() as uow:
+            uow.orders.add(order)
+            uow.commit()
+        moves = [OrderStatus.CONFIRMED, OrderStatus.CANCELLED] * 3
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                mine = uow.orders.get(order.id, company_id=company.id)
+                if mine.version != 1:
+                    raise ConcurrencyError("order", mine.id, expected_version=1)
+                mine.transition(moves[i], at=AT, by=f"writer-{i}")
+                uow.orders.update(mine)
+                uow.commit()
+
+        outcomes = self._race(6, work)
+        winners = [i for i, o in enumerate(outcomes) if o is None]
+        assert len(winners) == 1, outcomes
+        assert all(isinstance(o, ConcurrencyError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            final = uow.orders.get(order.id, company_id=company.id)
+        assert (final.status, final.version) == (moves[winners[0]], 2)
+        assert final.history[-1].by == f"writer-{winners[0]}"
+
+    # -- approvals -----------------------------------------------------------------------
+    @staticmethod
+    def _approval_world(company: Company) -> Directory:
+        roles = predefined_roles(company.id)
+        users = [
+            CompanyUser(
+                id=UserId(uid),
+                company_id=company.id,
+                email=f"{uid}@acme.example",
+                name=uid,
+                business_unit_ids=(BusinessUnitId("hq"),),
+                status=UserStatus.ACTIVE,
+                grants=(RoleGrant(role_id=RoleId(rid), valid_from=AT - timedelta(days=1)),),
+            )
+            for uid, rid in (
+                ("ben", "buyer"),
+                ("a1", "approver"),
+                ("a2", "approver"),
+                ("a3", "approver"),
+                ("a4", "approver"),
+            )
+        ]
+        return Directory.of(company.id, users=users, roles=roles, units=[_unit(company, "hq")])
+
+    @staticmethod
+    def _approval_policy(company: Company, approvers: Requirement) -> ApprovalPolicy:
+        return ApprovalPolicy(
+            company_id=company.id,
+            calendar=BusinessCalendar.uniform("Europe/Berlin", [("08:00", "17:00")]),
+            rules=[
+                ApprovalRule(
+                    id="big",
+                    name="Big orders",
+                    condition='total > 1000 EUR and category in ("pumps")',
+                    tiers=[
+                        ApprovalTier(
+                            name="Approvers",
+                            approvers=approvers,
+                            timeout=timedelta(hours=8),
+                            escalate_to=Escalation.to_parent_unit(),
+                        )
+                    ],
+                )
+            ],
+        )
+
+    @staticmethod
+    def _approval_subject(company: Company, subject_id: str = "c-1") -> Subject:
+        return Subject(
+            ref=SubjectRef("cart", subject_id),
+            company_id=company.id,
+            requester_id="ben",
+            total=_eur("7657.30"),
+            lines=[SubjectLine(sku="PUMP-200", amount=_eur("7657.30"), categories=["pumps"])],
+            business_unit_id="hq",
+            cost_center="CC-4711",
+        )
+
+    def _pending_flow(
+        self, store: Store, company: Company, approvers: Requirement, subject_id: str = "c-1"
+    ) -> tuple[ApprovalFlow, Directory]:
+        directory = self._approval_world(company)
+        flow = evaluate(
+            self._approval_policy(company, approvers),
+            self._approval_subject(company, subject_id),
+            at=AT,
+            directory=directory,
+            flow_id=f"f-{subject_id}",
+        )
+        with store.unit_of_work() as uow:
+            uow.approval_flows.add(flow)
+            uow.commit()
+        return flow, directory
+
+    def test_approval_aggregates_round_trip_exactly(self, store: Store) -> None:
+        company = self.seed(store)
+        policy = self._approval_policy(
+            company, Requirement.at_least(2, Requirement.role("approver"), Requirement.user("a1"))
+        )
+        directory = self._approval_world(company)
+        flow = evaluate(
+            policy, self._approval_subject(company), at=AT, directory=directory, flow_id="f-1"
+        )
+        decide(flow, directory, acted_by="a1", verdict=Verdict.APPROVED, at=AT, comment="Grüße")
+        advance(flow, now=AT + timedelta(days=2), directory=directory)
+        budget = Budget(
+            id="b-1",
+            company_id=company.id,
+            amount=_eur("20000"),
+            period=BudgetPeriod.QUARTER,
+            business_unit_id="hq",
+            timezone="Europe/Berlin",
+        )
+        budget.commit(_eur("12.34"), at=AT, flow_id="f-0")
+        delegation = Delegation(
+            id="d-1",
+            company_id=company.id,
+            delegator_id="a1",
+            delegate_id="a2",
+            valid_from=AT,
+            valid_until=AT + timedelta(days=3),
+            reason="vacation",
+        )
+        with store.unit_of_work() as uow:
+            uow.approval_policies.add(policy)
+            uow.approval_flows.add(flow)
+            uow.budgets.add(budget)
+            uow.delegations.add(delegation)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.approval_policies.get(company_id=company.id) == policy
+            assert uow.approval_flows.get(flow.id, company_id=company.id) == flow
+            assert uow.budgets.get(budget.id, company_id=company.id) == budget
+            assert uow.delegations.get(delegation.id, company_id=company.id) == delegation
+        other = self.seed(store)
+        with store.unit_of_work() as uow:
+            for fetch in (
+                lambda: uow.approval_policies.get(company_id=other.id),
+                lambda: uow.approval_flows.get(flow.id, company_id=other.id),
+                lambda: uow.budgets.get(budget.id, company_id=other.id),
+                lambda: uow.delegations.get(delegation.id, company_id=other.id),
+            ):
+                with pytest.raises(NotFoundError):
+                    fetch()
+
+    def test_one_approval_policy_per_company_with_versions(self, store: Store) -> None:
+        company = self.seed(store)
+        policy = self._approval_policy(company, Requirement.role("approver"))
+        with store.unit_of_work() as uow:
+            uow.approval_policies.add(policy)
+            uow.commit()
+        with pytest.raises(DuplicateError), store.unit_of_work() as uow:
+            uow.approval_policies.add(self._approval_policy(company, Requirement.role("x")))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            read = uow.approval_policies.get(company_id=company.id)
+            read.rules = ()
+            uow.approval_policies.update(read)
+            uow.commit()
+        with pytest.raises(ConcurrencyError), store.unit_of_work() as uow:
+            uow.approval_policies.update(policy)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            stored = uow.approval_policies.get(company_id=company.id)
+        assert (stored.rules, stored.version) == ((), 2)
+
+    def test_one_pending_flow_per_subject(self, store: Store) -> None:
+        company = self.seed(store)
+        flow, directory = self._pending_flow(store, company, Requirement.role("approver"))
+        twin = attrs.evolve(flow, id="f-twin", version=0)
+        with pytest.raises(DuplicateError), store.unit_of_work() as uow:
+            uow.approval_flows.add(twin)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.approval_flows.pending_for(flow.subject.ref, company_id=company.id) == flow
+            read = uow.approval_flows.get(flow.id, company_id=company.id)
+            decide(read, directory, acted_by="a1", verdict=Verdict.REJECTED, at=AT, comment="no")
+            uow.approval_flows.update(read)
+            uow.approval_flows.add(twin)  # the first is final now: a new one may wait
+            uow.commit()
+        other = self.seed(store)
+        elsewhere, _ = self._pending_flow(store, other, Requirement.role("approver"))
+        with store.unit_of_work() as uow:
+            assert uow.approval_flows.pending_for(flow.subject.ref, company_id=company.id) == twin
+            statuses = [
+                (f.id, f.status)
+                for f in _all(
+                    lambda c: uow.approval_flows.list(
+                        company_id=company.id, subject=flow.subject.ref, cursor=c
+                    )
+                )
+            ]
+            assert statuses == [("f-c-1", FlowStatus.REJECTED), ("f-twin", FlowStatus.PENDING)]
+            pending = uow.approval_flows.list(company_id=company.id, status=FlowStatus.PENDING)
+            assert [f.id for f in pending] == ["f-twin"]
+            assert (
+                uow.approval_flows.list(company_id=company.id, requester_id=UserId("a1")).items
+                == ()
+            )
+            assert [
+                f.id
+                for f in uow.approval_flows.list(company_id=other.id, requester_id=UserId("ben"))
+            ] == [elsewhere.id]
+
+    def test_due_flows_come_earliest_first(self, store: Store) -> None:
+        company = self.seed(store)
+        late, _ = self._pending_flow(store, company, Requirement.role("approver"), "late")
+        early = evaluate(
+            self._approval_policy(company, Requirement.role("approver")),
+            self._approval_subject(company, "early"),
+            at=AT - timedelta(days=3),  # a Thursday: due that afternoon, before AT
+            directory=self._approval_world(company),
+            flow_id="f-early",
+        )
+        untimed = evaluate(
+            ApprovalPolicy(
+                company_id=company.id,
+                rules=[
+                    ApprovalRule(
+                        id="r",
+                        name="R",
+                        condition="true",
+                        tiers=[ApprovalTier(name="T", approvers=Requirement.role("approver"))],
+                    )
+                ],
+            ),
+            self._approval_subject(company, "untimed"),
+            at=AT,
+            flow_id="f-untimed",
+        )
+        with store.unit_of_work() as uow:
+            uow.approval_flows.add(early)
+            uow.approval_flows.add(untimed)
+            uow.commit()
+        far = AT + timedelta(days=30)
+        with store.unit_of_work() as uow:
+            assert [f.id for f in uow.approval_flows.due(company_id=company.id, until=far)] == [
+                "f-early",
+                "f-late",
+            ]
+            assert [f.id for f in uow.approval_flows.due(company_id=company.id, until=AT)] == [
+                "f-early"
+            ]
+            assert uow.approval_flows.due(company_id=company.id, until=far, limit=1)[0] == early
+            assert late.next_due() is not None
+            assert uow.approval_flows.due(company_id=company.id, until=AT - timedelta(days=9)) == []
+
+    def test_budgets_and_delegations_per_company(self, store: Store) -> None:
+        company = self.seed(store)
+
+        def budget(bid: str, cost_center: str) -> Budget:
+            return Budget(
+                id=bid,
+                company_id=company.id,
+                amount=_eur("100"),
+                period=BudgetPeriod.MONTH,
+                cost_center=cost_center,
+            )
+
+        with store.unit_of_work() as uow:
+            uow.budgets.add(budget("b-1", "CC-1"))
+            uow.budgets.add(budget("b-2", "CC-2"))
+            uow.commit()
+        with pytest.raises(DuplicateError), store.unit_of_work() as uow:
+            uow.budgets.add(budget("b-3", "CC-1"))  # the same scope and period
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [b.id for b in uow.budgets.list(company_id=company.id)] == ["b-1", "b-2"]
+            for i, (a, b) in enumerate([("a1", "a2"), ("a1", "a3"), ("a2", "a1")]):
+                uow.delegations.add(
+                    Delegation(
+                        id=f"d-{i}",
+                        company_id=company.id,
+                        delegator_id=a,
+                        delegate_id=b,
+                        valid_from=AT + timedelta(days=10 * i),
+                        valid_until=AT + timedelta(days=10 * i + 5),
+                    )
+                )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            by_a1 = uow.delegations.list(company_id=company.id, delegator_id=UserId("a1"))
+            to_a1 = uow.delegations.list(company_id=company.id, delegate_id=UserId("a1"))
+            assert ([d.id for d in by_a1], [d.id for d in to_a1]) == (["d-0", "d-1"], ["d-2"])
+        other = self.seed(store)
+        with store.unit_of_work() as uow:
+            assert uow.budgets.list(company_id=other.id).items == ()
+            assert uow.delegations.list(company_id=other.id).items == ()
+
+    def test_threads_two_approvers_deciding_one_flow_each_count_once(self, store: Store) -> None:
+        company = self.seed(store)
+        both = Requirement.all_of(Requirement.user("a1"), Requirement.user("a2"))
+        flow, directory = self._pending_flow(store, company, both)
+
+        def work(i: int) -> None:
+            while True:
+                try:
+                    with store.unit_of_work() as uow:
+                        read = uow.approval_flows.get(flow.id, company_id=company.id)
+                        decide(
+                            read, directory, acted_by=f"a{i + 1}", verdict=Verdict.APPROVED, at=AT
+                        )
+                        uow.approval_flows.update(read)
+                        uow.commit()
+                except ConcurrencyError:
+                    continue
+                return
+
+        assert self._race(2, work) == [None, None]
+        with store.unit_of_work() as uow:
+            final = uow.approval_flows.get(flow.id, company_id=company.id)
+            records = _all(lambda c: uow.outbox.list(company_id=company.id, cursor=c))
+        assert sorted(d.acted_by for d in final.decisions()) == ["a1", "a2"]
+        assert (final.status, final.version) == (FlowStatus.APPROVED, 3)
+        decided = [r for r in records if r.event_type == "approvals.decided"]
+        assert sorted(r.payload["acted_by"] for r in decided) == ["a1", "a2"]
+
+    def test_threads_last_approvals_complete_the_flow_once(self, store: Store) -> None:
+        company = self.seed(store)
+        flow, directory = self._pending_flow(store, company, Requirement.role("approver"))
+        budget = Budget(
+            id="b-hq",
+            company_id=company.id,
+            amount=_eur("100000"),
+            period=BudgetPeriod.YEAR,
+            business_unit_id="hq",
+        )
+        with store.unit_of_work() as uow:
+            uow.budgets.add(budget)
+            uow.commit()
+        world = attrs.evolve(directory, budgets=(budget,))
+
+        def work(i: int) -> None:
+            while True:  # losers retry and find the flow decided
+                try:
+                    with store.unit_of_work() as uow:
+                        read = uow.approval_flows.get(flow.id, company_id=company.id)
+                        mine = uow.budgets.get(budget.id, company_id=company.id)
+                        decide(
+                            read,
+                            attrs.evolve(world, budgets=(mine,)),
+                            acted_by=f"a{i + 1}",
+                            verdict=Verdict.APPROVED,
+                            at=AT,
+                        )
+                        mine.commit(read.subject.total, at=AT, flow_id=read.id)
+                        uow.approval_flows.update(read)
+                        uow.budgets.update(mine)
+                        uow.commit()
+                except ConcurrencyError:
+                    continue
+                return
+
+        outcomes = self._race(4, work)
+        assert sum(o is None for o in outcomes) == 1, outcomes
+        assert all(isinstance(o, InvalidTransitionError) for o in outcomes if o is not None)
+        with store.unit_of_work() as uow:
+            final = uow.approval_flows.get(flow.id, company_id=company.id)
+            spent = uow.budgets.get(budget.id, company_id=company.id).committed(AT)
+            records = _all(lambda c: uow.outbox.list(company_id=company.id, cursor=c))
+        assert final.status is FlowStatus.APPROVED
+        assert len(final.decisions()) == 1
+        assert spent == _eur("7657.30")
+        kinds = [r.event_type for r in records]
+        assert kinds.count("approvals.flow_completed") == 1
+        assert kinds.count("approvals.flow_approved") == 1
+
+    def test_threads_submitting_one_subject_exactly_one_waits(self, store: Store) -> None:
+        company = self.seed(store)
+        directory = self._approval_world(company)
+        policy = self._approval_policy(company, Requirement.role("approver"))
+
+        def work(i: int) -> None:
+            flow = evaluate(
+                policy,
+                self._approval_subject(company),
+                at=AT,
+                directory=directory,
+                flow_id=f"f-{i}",
+            )
+            with store.unit_of_work() as uow:
+                uow.approval_flows.add(flow)
+                uow.commit()
+
+        outcomes = self._race(5, work)
+        assert sum(o is None for o in outcomes) == 1, outcomes
+        assert all(isinstance(o, DuplicateError) for o in outcomes if o is not None), outcomes
+        with store.unit_of_work() as uow:
+            assert len(uow.approval_flows.list(company_id=company.id)) == 1
+
+    # -- scheduling --------------------------------------------------------------------
+    @staticmethod
+    def _slot_setup(store: Store, *, capacity: int = 1) -> tuple[ServiceType, Resource]:
+        tag = new_id()
+        service = ServiceType(
+            id=ServiceTypeId(f"svc-{tag}"),
+            name="Boiler check",
+            duration_minutes=60,
+            buffer_after_minutes=15,
+            capacity=capacity,
+        )
+        tech = Resource(
+            id=ResourceId(f"tech-{tag}"),
+            name="Ana",
+            skills={"gas"},
+            timezone="Europe/Berlin",
+            availability=Availability.weekly("MO-FR", [("08:00", "17:00")]),
+        )
+        with store.unit_of_work() as uow:
+            uow.service_types.add(service)
+            uow.resources.add(tech)
+            uow.commit()
+        return service, tech
+
+    @staticmethod
+    def _booking(
+        company: Company,
+        service: ServiceType,
+        resource: Resource,
+        start: datetime,
+        booking_id: str | None = None,
+    ) -> Booking:
+        return Booking.hold(
+            booking_id=booking_id or new_id(),
+            company_id=company.id,
+            service_type=service,
+            resource_ids=[resource.id],
+            start=start,
+            requester_id="u-1",
+            at=AT,
+            by="u-1",
+            asset_id="pump-7",
+        )
+
+    def test_scheduling_aggregates_round_trip_and_are_scoped(self, store: Store) -> None:
+        service, tech = self._slot_setup(store)
+        acme, globex = self.seed(store), self.seed(store)
+        booking = self._booking(acme, service, tech, SLOT)
+        booking.notes = "Zugang über den Hof; Schlüssel bei Frau Müller"
+        with store.unit_of_work() as uow:
+            uow.bookings.add(booking)
+            uow.commit()
+        assert booking.version == 1
+        with store.unit_of_work() as uow:
+            assert uow.service_types.get(service.id) == service
+            assert uow.resources.get(tech.id) == tech
+            assert uow.bookings.get(booking.id, company_id=acme.id) == booking
+            with pytest.raises(NotFoundError):
+                uow.bookings.get(booking.id, company_id=globex.id)
+            assert uow.bookings.list(company_id=globex.id).items == ()
+            assert [
+                b.id for b in uow.bookings.list(company_id=acme.id, asset_id=AssetId("pump-7"))
+            ] == [booking.id]
+            assert not uow.bookings.list(
+                company_id=acme.id, statuses=[AppointmentStatus.CANCELLED]
+            ).items
+            assert [r.id for r in _all(lambda c: uow.resources.list(cursor=c))].count(tech.id) == 1
+            with pytest.raises(DuplicateError):
+                uow.service_types.add(attrs.evolve(service, version=0))
+        with store.unit_of_work() as uow:
+            stale = uow.bookings.get(booking.id, company_id=acme.id)
+        booking.move(AppointmentStatus.CONFIRMED, at=AT, by="u-1")
+        with store.unit_of_work() as uow:
+            uow.bookings.update(booking)
+            uow.commit()
+        stale.move(AppointmentStatus.CANCELLED, at=AT, by="u-1")
+        with pytest.raises(ConcurrencyError), store.unit_of_work() as uow:
+            uow.bookings.update(stale)
+            uow.commit()
+
+    def test_a_booking_claims_its_time_and_releases_it(self, store: Store) -> None:
+        service, tech = self._slot_setup(store)
+        acme, globex = self.seed(store), self.seed(store)
+        first = self._booking(acme, service, tech, SLOT)
+        with store.unit_of_work() as uow:
+            uow.bookings.add(first)
+            uow.commit()
+        # 10:10 overlaps the 15-minute buffer after 09:00-10:00, in another company too
+        with pytest.raises(ConflictError), store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(globex, service, tech, SLOT + timedelta(minutes=70)))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            busy = uow.bookings.busy([tech.id], start=SLOT, end=SLOT + timedelta(hours=1))
+        assert [(b.booking_id, b.company_id, b.held_until) for b in busy] == [
+            (first.id, acme.id, first.held_until)
+        ]
+        first.move(AppointmentStatus.CONFIRMED, at=AT, by="u-1")
+        with store.unit_of_work() as uow:
+            uow.bookings.update(first)
+            uow.commit()
+            busy = uow.bookings.busy([tech.id], start=SLOT, end=SLOT + timedelta(hours=1))
+        assert [b.held_until for b in busy] == [None]
+        first.reschedule(
+            start=SLOT + timedelta(minutes=30), resource_ids=[tech.id], at=AT, by="u-1",
+            needs_confirmation=False,
+        )  # fmt: skip
+        with store.unit_of_work() as uow:
+            uow.bookings.update(first)  # overlapping its own old time
+            uow.commit()
+        with store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(globex, service, tech, SLOT - timedelta(minutes=60)))
+            uow.commit()
+        first.move(AppointmentStatus.CANCELLED, at=AT, by="u-1")
+        with store.unit_of_work() as uow:
+            uow.bookings.update(first)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(globex, service, tech, SLOT + timedelta(minutes=15)))
+            uow.commit()
+            busy = uow.bookings.busy([tech.id], start=SLOT - timedelta(days=1), end=SLOT + DAY)
+        assert [b.start for b in busy] == [
+            SLOT - timedelta(minutes=60),
+            SLOT + timedelta(minutes=15),
+        ]
+
+    def test_a_rolled_back_booking_claims_nothing(self, store: Store) -> None:
+        service, tech = self._slot_setup(store)
+        acme = self.seed(store)
+        with store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(acme, service, tech, SLOT))
+        with store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(acme, service, tech, SLOT))
+            uow.commit()
+
+    def test_seats_are_shared_up_to_capacity_by_one_service_type(self, store: Store) -> None:
+        service, tech = self._slot_setup(store, capacity=2)
+        acme = self.seed(store)
+        for shift in (0, 30):
+            with store.unit_of_work() as uow:
+                uow.bookings.add(
+                    self._booking(acme, service, tech, SLOT + timedelta(minutes=shift))
+                )
+                uow.commit()
+        with pytest.raises(ConflictError), store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(acme, service, tech, SLOT + timedelta(minutes=45)))
+            uow.commit()
+        other = attrs.evolve(service, id=ServiceTypeId(f"{service.id}-x"), capacity=2, version=0)
+        with pytest.raises(ConflictError), store.unit_of_work() as uow:
+            uow.bookings.add(self._booking(acme, other, tech, SLOT + timedelta(minutes=90)))
+            uow.commit()
+
+    def _race_for(self, store: Store, starts: list[datetime]) -> list[BaseException | None]:
+        service, tech = self._slot_setup(store)
+        companies = [self.seed(store) for _ in starts]
+
+        def work(i: int) -> None:
+            with store.unit_of_work() as uow:
+                uow.bookings.add(self._booking(companies[i], service, tech, starts[i]))
+                uow.commit()
+
+        outcomes = self._race(len(starts), work)
+        with store.unit_of_work() as uow:
+            busy = uow.bookings.busy([tech.id], start=SLOT - DAY, end=SLOT + DAY)
+        assert len(busy) == sum(o is None for o in outcomes), (busy, outcomes)
+        return outcomes
+
+    def test_threads_booking_one_slot_exactly_one_wins(self, store: Store) -> None:
+        outcomes = self._race_for(store, [SLOT] * 6)
+        assert sum(o is None for o in outcomes) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+
+    def test_threads_booking_overlapping_slots_one_wins(self, store: Store) -> None:
+        outcomes = self._race_for(store, [SLOT, SLOT + timedelta(minutes=30)] * 2)
+        assert sum(o is None for o in outcomes) == 1, outcomes
+        assert all(isinstance(o, ConflictError) for o in outcomes if o is not None), outcomes
+
+    # -- claims, assets, documents ------------------------------------------------------
+    @staticmethod
+    def _claim(company: Company, claim_id: str, order_id: str, quantity: int = 2) -> Claim:
+        """A submitted missing-items claim of ``quantity`` of line 1 of ``order_id``."""
+        kinds = {t.id: t for t in standard_claim_types()}
+        claim = Claim.open(
+            claim_id=claim_id,
+            company_id=company.id,
+            claim_type=kinds[ClaimTypeId("missing_items")],
+            requester_id="u-ben",
+            by="u-ben",
+            at=AT,
+            title="Two seals missing",
+            description="The parcel held 4 seals, not 6.",
+            business_unit_id="hq",
+        )
+        claim.add_line(
+            ClaimLine(
+                line_no=1,
+                sku="SEAL-7",
+                quantity=Decimal(quantity),
+                order_id=order_id,
+                order_line_no=1,
+            )
+        )
+        claim.transition(ClaimStatus.SUBMITTED, party=Party.CUSTOMER, by="u-ben", at=AT)
+        return claim
+
+    @staticmethod
+    def _claims_objects(tag: str, company: Company) -> dict[str, Any]:
+        """One of each claims, assets and documents aggregate, using every field."""
+        cet = timezone(timedelta(hours=1))
+        asset = Asset.register(
+            asset_id=f"A-{tag}",
+            company_id=company.id,
+            serial_number="PX9-0042/Ä",
+            sku="PX-9",
+            registered_by="u-ben",
+            at=datetime(2026, 3, 1, 9, tzinfo=cet),
+            name="Pumpe Halle 3",
+            business_unit_id="hq",
+            site="Leipzig",
+            installed_on=date(2026, 2, 27),
+            warranty=Warranty(until=date(2028, 2, 27), terms="2 Jahre"),
+            order_id=f"O-{tag}",
+        )
+        asset.verify(at=AT, by="staff-sam")
+        kinds = {t.id: t for t in standard_claim_types()}
+        claim = Claim.open(
+            claim_id=f"C-{tag}",
+            company_id=company.id,
+            claim_type=kinds[ClaimTypeId("warranty")],
+            requester_id="u-ben",
+            by="agent-sam",
+            at=AT,
+            title="Pumpe rattert",
+            description="Seit Montag laut.",
+            priority=Priority.HIGH,
+            business_unit_id="hq",
+        )
+        claim.add_line(
+            ClaimLine(
+                line_no=1,
+                sku="PX-9",
+                quantity=Decimal("1.5"),
+                asset_id=asset.id,
+                serial_number=asset.serial_number,
+                order_id=f"O-{tag}",
+                order_line_no=1,
+                reason="noise",
+            )
+        )
+        claim.attach(
+            Attachment(
+                document_id=f"D-{tag}",
+                name="Riss.jpg",
+                media_type="image/jpeg",
+                added_at=AT,
+                added_by="u-ben",
+            )
+        )
+        claim.record_warranty(
+            1,
+            WarrantyDecision(
+                covered=True,
+                basis=WarrantyBasis.ASSET_WARRANTY,
+                reason="until 2028-02-27",
+                until=date(2028, 2, 27),
+            ),
+        )
+        claim.transition(ClaimStatus.SUBMITTED, party=Party.CUSTOMER, by="u-ben", at=AT)
+        claim.transition(ClaimStatus.IN_REVIEW, party=Party.AGENT, by="sam", at=AT + DAY)
+        claim.decide(1, accepted="1.5", rejected=0, by="sam", at=AT + DAY)
+        claim.transition(ClaimStatus.APPROVED, party=Party.AGENT, by="sam", at=AT + DAY)
+        claim.add_resolution(
+            Resolution(
+                id="r-1",
+                kind=ResolutionKind.REPAIR,
+                at=AT + DAY,
+                by="sam",
+                lines=[ResolutionLine(1, Decimal("1.5"))],
+                booking_id="b-1",
+            )
+        )
+        tally = ClaimTally(order_id=f"O-{tag}", company_id=company.id)
+        tally.hold(claim.id, {1: Decimal("1.5")})
+        tally.credit(claim.id, 1, _eur("10.00"), "cn-1")
+        version = DocumentVersion(
+            number=1,
+            sha256="ab" * 32,
+            size=2048,
+            media_type="image/jpeg",
+            filename="Riss.jpg",
+            uploaded_at=AT,
+            uploaded_by="u-ben",
+        )
+        document = Document(
+            id=f"D-{tag}",
+            company_id=company.id,
+            title="Riss im Gehäuse",
+            kind=DocumentKind.PHOTO,
+            access=AccessScope.business_unit("hq"),
+            versions=[version],
+            created_at=AT,
+            created_by="u-ben",
+            links=[DocumentLink.claim(claim.id), DocumentLink.asset(asset.id)],
+            business_unit_id="hq",
+        )
+        manual = Document(
+            id=f"M-{tag}",
+            company_id=None,
+            title="PX-9 Handbuch",
+            kind=DocumentKind.MANUAL,
+            access=AccessScope.buyers_of("PX-9"),
+            versions=[attrs.evolve(version, media_type="application/pdf", filename="px9.pdf")],
+            created_at=AT,
+            created_by="staff-sam",
+            links=[DocumentLink.product("PX-9")],
+        )
+        message = ClaimMessage.post(
+            message_id=f"m-{tag}",
+            claim=claim,
+            at=AT + DAY,
+            author="sam",
+            party=Party.AGENT,
+            body="Wir kommen.",
+            visibility=Visibility.INTERNAL,
+            attachments=claim.attachments,
+        )
+        return {
+            "asset": asset,
+            "claim": claim,
+            "tally": tally,
+            "document": document,
+            "manual": manual,
+            "message": message,
+        }
+
+    def test_claims_assets_documents_round_trip_exactly(self, store: Store) -> None:
+        company = self.seed(store)
+        made = self._claims_objects(new_id(), company)
+        with store.unit_of_work() as uow:
+            uow.assets.add(made["asset"])
+            uow.claims.add(made["claim"])
+            uow.claim_tallies.add(made["tally"])
+            uow.documents.add(made["document"])
+            uow.documents.add(made["manual"])
+            uow.claim_messages.add(made["message"])
+            uow.commit()
+        cid, claim = company.id, made["claim"]
+        with store.unit_of_work() as uow:
+            loaded: dict[str, Any] = {
+                "asset": uow.assets.get(made["asset"].id, company_id=cid),
+                "claim": uow.claims.get(claim.id, company_id=cid),
+                "tally": uow.claim_tallies.get(made["tally"].order_id, company_id=cid),
+                "document": uow.documents.get(made["document"].id, company_id=cid),
+                "manual": uow.documents.get(made["manual"].id, company_id=None),
+                "message": uow.claim_messages.list(claim.id, company_id=cid).items[0],
+            }
+        for name, obj in made.items():
+            assert loaded[name] == obj, name
+            assert loaded[name].version == 1, name
+        assert loaded["claim"].claim_type == claim.claim_type
+        assert loaded["tally"].held(1) == Decimal("1.5")
+
+    def test_asset_serials_are_unique_per_company(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store)
+
+        def asset(company: Company, serial: str) -> Asset:
+            return Asset.register(
+                asset_id=f"a-{new_id()}",
+                company_id=company.id,
+                serial_number=serial,
+                sku="PX-9",
+                registered_by="u",
+                at=AT,
+            )
+
+        first = asset(acme, "SN-1")
+        with store.unit_of_work() as uow:
+            uow.assets.add(first)
+            uow.assets.add(asset(globex, "sn-1"))
+            uow.commit()
+        with pytest.raises(DuplicateError), store.unit_of_work() as uow:
+            uow.assets.add(asset(acme, "sn-1"))
+            uow.commit()
+        other = asset(acme, "SN-2")
+        with store.unit_of_work() as uow:
+            uow.assets.add(other)
+            uow.commit()
+        other.serial_number = "Sn-1"
+        with pytest.raises(DuplicateError), store.unit_of_work() as uow:
+            uow.assets.update(other)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            found = uow.assets.find_by_serial(" sn-1 ", company_id=acme.id)
+            assert found is not None
+            assert found.id == first.id
+            assert uow.assets.find_by_serial("SN-3", company_id=acme.id) is None
+            assert [a.id for a in uow.assets.list(company_id=acme.id)] == [first.id, other.id]
+
+    def test_claims_assets_documents_are_scoped_per_company(self, store: Store) -> None:
+        acme, globex = self.seed(store), self.seed(store)
+        tag = new_id()
+        mine, theirs = self._claims_objects(tag, acme), self._claims_objects(tag, globex)
+        with store.unit_of_work() as uow:
+            for made in (mine, theirs):
+                uow.assets.add(made["asset"])
+                uow.claims.add(made["claim"])
+                uow.claim_tallies.add(made["tally"])
+                uow.documents.add(made["document"])
+                uow.claim_messages.add(made["message"])
+            uow.documents.add(mine["manual"])
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.claims.get(mine["claim"].id, company_id=acme.id).company_id == acme.id
+            assert uow.claims.get(mine["claim"].id, company_id=globex.id).company_id == globex.id
+            assert len(uow.claims.list(company_id=acme.id).items) == 1
+            assert len(uow.claim_messages.list(mine["claim"].id, company_id=acme.id).items) == 1
+            assert [d.id for d in uow.documents.list(company_id=acme.id)] == [mine["document"].id]
+            assert [d.id for d in uow.documents.list(company_id=None)] == [mine["manual"].id]
+            with pytest.raises(NotFoundError):
+                uow.documents.get(mine["manual"].id, company_id=acme.id)
+            with pytest.raises(NotFoundError):
+                uow.documents.get(mine["document"].id, company_id=None)
+            with pytest.raises(NotFoundError):
+                uow.claim_tallies.get(OrderId("nope"), company_id=acme.id)
+        stale = mine["claim"]
+        with store.unit_of_work() as uow:
+            fresh = uow.claims.get(stale.id, company_id=acme.id)
+            fresh.set_priority(Priority.URGENT, by="sam", at=AT)
+            uow.claims.update(fresh)
+            uow.commit()
+        stale.set_priority(Priority.LOW, by="sam", at=AT)
+        with pytest.raises(ConcurrencyError), store.unit_of_work() as uow:
+            uow.claims.update(stale)
+            uow.commit()
+
+    def test_claims_newest_first_with_filters_and_audiences(self, store: Store) -> None:
+        company = self.seed(store)
+        claims = []
+        for i in range(5):
+            claim = self._claim(company, f"c-{i}-{new_id()}", f"o-{i % 2}", quantity=1)
+            claim.created_at = AT + timedelta(hours=i)
+            if i == 3:
+                claim.requester_id = UserId("u-clara")
+                claim.business_unit_id = BusinessUnitId("line")
+            claims.append(claim)
+        claims[4].transition(ClaimStatus.CANCELLED, party=Party.CUSTOMER, by="u-ben", at=AT)
+        with store.unit_of_work() as uow:
+            for claim in claims:
+                uow.claims.add(claim)
+            uow.commit()
+        cid = company.id
+        with store.unit_of_work() as uow:
+
+            def ids(**kw: Any) -> list[str]:
+                return [
+                    c.id
+                    for c in _all(
+                        lambda c: uow.claims.list(company_id=cid, limit=2, cursor=c, **kw)
+                    )
+                ]
+
+            newest_first = [c.id for c in reversed(claims)]
+            assert ids() == newest_first
+            assert ids(statuses=[ClaimStatus.CANCELLED]) == [claims[4].id]
+            assert ids(order_id=OrderId("o-1")) == [claims[3].id, claims[1].id]
+            assert ids(requester_id=UserId("u-clara")) == [claims[3].id]
+            assert ids(type_id=ClaimTypeId("warranty")) == []
+            assert ids(asset_id=AssetId("nope")) == []
+            line_only = Audience.of([{"line"}])
+            assert ids(audience=line_only) == [claims[3].id]
+            bens = Audience.of([], requester_id="u-ben")
+            assert ids(audience=bens) == [c for c in newest_first if c != claims[3].id]
+            with pytest.raises(ValidationError):
+                uow.claims.list(company_id=cid, statuses=["lost"])  # type: ignore[list-item]
+
+    def test_claim_messages_oldest_first_by_visibility(self, store: Store) -> None:
+        company = self.seed(store)
+        claim = self._claim(company, f"c-{new_id()}", "o-1")
+        with store.unit_of_work() as uow:
+            uow.claims.add(claim)
+            for i in range(5):
+                uow.claim_messages.add(
+                    ClaimMessage.post(
+                        message_id=f"m-{i}",
+                        claim=claim,
+                        at=AT + timedelta(minutes=10 - i),
+                        author="sam",
+                        party=Party.AGENT,
+                        body=f"#{i}",
+                        visibility=Visibility.INTERNAL if i % 2 else Visibility.PUBLIC,
+                    )
+                )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            every = _all(
+                lambda c: uow.claim_messages.list(
+                    claim.id, company_id=company.id, limit=2, cursor=c
+                )
+            )
+            public = uow.claim_messages.list(
+                claim.id, company_id=company.id, visibility=Visibility.PUBLIC
+            )
+            events = uow.outbox.list(company_id=company.id, limit=100).items
+        assert [m.body for m in every] == ["#4", "#3", "#2", "#1", "#0"]
+        assert [m.body for m in public] == ["#4", "#2", "#0"]
+        assert sum(e.event_type == "claims.claim_message_posted" for e in events) == 5
+
+    def test_documents_by_link_and_kind_newest_first(self, store: Store) -> None:
+        company = self.seed(store)
+        version = DocumentVersion(
+            number=1,
+            sha256="cd" * 32,
+            size=1,
+            media_type="image/png",
+            filename="p.png",
+            uploaded_at=AT,
+            uploaded_by="u",
+        )
+        docs = [
+            Document(
+                id=f"d-{i}-{new_id()}",
+                company_id=company.id,
+                title=f"Doc {i}",
+                kind=DocumentKind.PHOTO if i % 2 else DocumentKind.CERTIFICATE,
+                access=AccessScope.company(),
+                versions=[version],
+                created_at=AT + timedelta(hours=i),
+                created_by="u",
+                links=[DocumentLink.claim("c-1")] if i < 3 else [DocumentLink.asset("c-1")],
+            )
+            for i in range(5)
+        ]
+        with store.unit_of_work() as uow:
+            for doc in docs:
+                uow.documents.add(doc)
+            uow.commit()
+        with store.unit_of_work() as uow:
+
+            def ids(**kw: Any) -> list[str]:
+                return [
+                    d.id
+                    for d in _all(
+                        lambda c: uow.documents.list(company_id=company.id, limit=2, cursor=c, **kw)
+                    )
+                ]
+
+            assert ids() == [d.id for d in reversed(docs)]
+            assert ids(link=DocumentLink.claim("c-1")) == [docs[2].id, docs[1].id, docs[0].id]
+            assert ids(kind=DocumentKind.PHOTO) == [docs[3].id, docs[1].id]
+            assert ids(link=DocumentLink.claim("c"), kind=DocumentKind.PHOTO) == []
+
+    def test_threads_claiming_the_last_delivered_units_never_exceed_them(
+        self, store: Store
+    ) -> None:
+        company = self.seed(store)
+        order = _order(company, f"O-{new_id()}", skus=("SEAL-7",))  # line 1: 2 ordered
+        order = attrs.evolve(
+            order,
+            lines=(attrs.evolve(order.lines[0], quantity=Decimal(6), shipped_quantity=6),),
+        )
+        shipment = Shipment(
+            id=ShipmentId(f"S-{new_id()}"),
+            company_id=company.id,
+            order_id=order.id,
+            carrier="DHL",
+            tracking_number="1",
+            shipped_at=AT,
+            lines=(ShipmentLine(line_no=1, sku=Sku("SEAL-7"), quantity=Decimal(5)),),
+            events=(TrackingEvent(at=AT, status=TrackingStatus.DELIVERED),),
+        )
+        with store.unit_of_work() as uow:
+            uow.orders.add(attrs.evolve(order, total=order.lines[0].net))
+            uow.shipments.add(shipment)
+            uow.commit()
+
+        def work(i: int) -> None:
+            for _ in range(10):  # retry a lost race, as the claims service does
+                try:
+                    with store.unit_of_work() as uow:
+                        stored = uow.orders.get(order.id, company_id=company.id)
+                        try:
+                            tally = uow.claim_tallies.get(order.id, company_id=company.id)
+                            new = False
+                        except NotFoundError:
+                            tally, new = ClaimTally(order_id=order.id, company_id=company.id), True
+                        claim = self._claim(company, f"c-{i}-{new_id()}", order.id)
+                        shipped = uow.shipments.for_order(order.id, company_id=company.id)
+                        delivered = delivered_quantities(stored, shipped)
+                        tally.hold(claim.id, check_held(claim, stored, delivered, tally))
+                        uow.claims.add(claim)
+                        (uow.claim_tallies.add if new else uow.claim_tallies.update)(tally)
+                        uow.commit()
+                        return
+                except (ConcurrencyError, DuplicateError):
+                    continue
+            raise AssertionError("no progress after 10 attempts")
+
+        outcomes = self._race(5, work)
+        assert all(isinstance(o, OverClaimError) for o in outcomes if o is not None), outcomes
+        assert sum(o is None for o in outcomes) == 2  # 2 + 2 of 5 delivered; a third is over
+        with store.unit_of_work() as uow:
+            tally = uow.claim_tallies.get(order.id, company_id=company.id)
+            claims = _all(lambda c: uow.claims.list(company_id=company.id, cursor=c))
+        assert tally.held(1) == Decimal(4) == sum(c.lines[0].held for c in claims)
 
     # -- outbox ------------------------------------------------------------------------
     @staticmethod

@@ -50,7 +50,7 @@ from __future__ import annotations
 import decimal
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
@@ -66,6 +66,30 @@ import attrs
 from babel.numbers import list_currencies
 
 from b2bcore.accounts.model import BusinessUnit, Company, CompanyUser, UserStatus
+from b2bcore.approvals.model import (
+    MAX_LEAVES,
+    ApprovalPolicy,
+    ApprovalRule,
+    ApprovalTier,
+    Escalation,
+    Requirement,
+    Subject,
+    SubjectLine,
+    SubjectRef,
+)
+from b2bcore.approvals.predicate import (
+    And,
+    Compare,
+    Const,
+    FieldRef,
+    IsIn,
+    Node,
+    Not,
+    Or,
+    Predicate,
+)
+from b2bcore.assets.model import Asset, AssetStatus, Warranty
+from b2bcore.calendar import BusinessCalendar, WorkingHours
 from b2bcore.catalog.model import (
     Assortment,
     AttributeMatch,
@@ -81,21 +105,54 @@ from b2bcore.catalog.model import (
     StockLevel,
 )
 from b2bcore.catalog.rules import InMemoryCatalog
+from b2bcore.claims.model import (
+    FINAL_STATUSES,
+    ClaimStatus,
+    ClaimType,
+    Evidence,
+    LifecycleStep,
+    LineSource,
+    Party,
+    Priority,
+    ResolutionKind,
+    SlaTarget,
+)
 from b2bcore.clock import require_aware
+from b2bcore.documents.blobs import DEFAULT_MAX_SIZE
+from b2bcore.documents.model import (
+    AccessScope,
+    Document,
+    DocumentKind,
+    DocumentLink,
+    DocumentVersion,
+    LinkKind,
+)
 from b2bcore.errors import ValidationError
 from b2bcore.ids import (
     BusinessUnitId,
     CategoryId,
     CompanyId,
+    OrderId,
     PriceListId,
     ProductId,
+    ResourceId,
+    ServiceTypeId,
     Sku,
     UserId,
     check_id,
 )
 from b2bcore.l10n import get_zone
-from b2bcore.money import Money, RoundingMode, is_currency, minor_units, to_decimal
-from b2bcore.pricing.cart import CartLineInput
+from b2bcore.money import (
+    Money,
+    RoundingMode,
+    RoundingPolicy,
+    RoundingStage,
+    is_currency,
+    minor_units,
+    to_decimal,
+)
+from b2bcore.orders.model import Cart, CartLine, Order, OrderLine, OrderStatus, StatusChange
+from b2bcore.pricing.cart import CartDiscount, CartLineInput, DiscountSet, price_cart
 from b2bcore.pricing.model import (
     BaseKind,
     Formula,
@@ -110,10 +167,27 @@ from b2bcore.pricing.model import (
     RuleTarget,
     TierBasis,
 )
+from b2bcore.scheduling.model import (
+    Availability,
+    AvailabilityRule,
+    DateOverride,
+    HolidayCalendar,
+    Resource,
+    ResourceRequirement,
+    ServiceType,
+    TimeRange,
+)
 
 __all__ = [
+    "DEFAULT_APPROVAL_CATEGORIES",
+    "DEFAULT_APPROVAL_ROLES",
+    "DEFAULT_APPROVAL_SKUS",
+    "DEFAULT_APPROVAL_UNITS",
+    "DEFAULT_APPROVAL_USERS",
+    "DEFAULT_CALENDAR_TIMEZONES",
     "DEFAULT_CATALOG_CATEGORIES",
     "DEFAULT_CATALOG_SKUS",
+    "DEFAULT_COST_CENTERS",
     "DEFAULT_CURRENCIES",
     "DEFAULT_LOCATIONS",
     "DEFAULT_MAX_DATETIME",
@@ -127,22 +201,33 @@ __all__ = [
     "DEFAULT_PRICE_PRODUCTS",
     "DEFAULT_PRICE_SKUS",
     "DEFAULT_PRICE_WINDOW",
+    "DEFAULT_SCHEDULING_SKILLS",
+    "DEFAULT_SCHEDULING_TIMEZONES",
     "DEFAULT_TIMEZONES",
     "UNROUNDED_EXTRA_PLACES",
+    "approval_policies",
+    "approval_subjects",
+    "assets",
     "assortments",
+    "availabilities",
     "aware_datetimes",
+    "business_calendars",
     "business_unit_trees",
     "carts",
     "catalogs",
     "category_trees",
+    "claim_types",
     "companies",
     "company_users",
     "currencies",
     "decimals_for",
+    "documents",
     "emails",
     "formulas",
     "identifiers",
     "money",
+    "orders",
+    "predicates",
     "price_contexts",
     "price_items",
     "price_lists",
@@ -153,9 +238,15 @@ __all__ = [
     "products",
     "quantity_rules",
     "relation_rules",
+    "requirements",
     "rule_targets",
     "selections",
+    "service_resources",
+    "service_types",
+    "shipment_sequences",
+    "shopping_carts",
     "stock_levels",
+    "warranties",
 ]
 
 #: The default sample of :func:`currencies`: 0, 2 and 3 minor units, big and small.
@@ -1509,3 +1600,865 @@ def stock_levels(
         _pool(locations, "locations", allow_empty=False),
         _instants(datetimes),
     )
+
+
+# -- business calendars -------------------------------------------------------------------
+
+#: The default zones of :func:`business_calendars`: none, DST north and south (Lord
+#: Howe shifts by 30 minutes), a quarter-hour offset and a half-hour one with DST.
+DEFAULT_CALENDAR_TIMEZONES: Final[tuple[str, ...]] = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+)
+
+
+def _quarter_hour(n: int, *, end: bool) -> str:
+    if end and n == 96:
+        return "24:00"
+    return f"{n // 4:02d}:{n % 4 * 15:02d}"
+
+
+@st.composite
+def _calendars(
+    draw: st.DrawFn, zones: tuple[str, ...], holidays: st.SearchStrategy[date]
+) -> BusinessCalendar:
+    hours: list[WorkingHours] = []
+    for weekday in range(7):
+        cuts = sorted(draw(st.sets(st.integers(0, 96), max_size=4)))
+        for start, end in zip(cuts[::2], cuts[1::2], strict=False):
+            hours.append(
+                WorkingHours(weekday, _quarter_hour(start, end=False), _quarter_hour(end, end=True))
+            )
+    if not hours:
+        hours.append(WorkingHours(draw(st.integers(0, 6)), "09:00", "17:00"))
+    return BusinessCalendar(
+        timezone=draw(st.sampled_from(zones)),
+        hours=hours,
+        holidays=draw(st.sets(holidays, max_size=6)),
+    )
+
+
+def business_calendars(
+    *,
+    timezones: Sequence[str] = DEFAULT_CALENDAR_TIMEZONES,
+    holidays_from: date = date(2025, 1, 1),
+    holidays_until: date = date(2027, 12, 31),
+) -> st.SearchStrategy[BusinessCalendar]:
+    """:class:`~b2bcore.calendar.BusinessCalendar` values: on each weekday none to
+    two windows on a quarter-hour grid (night hours included, so daylight saving
+    switches fall inside windows; ``24:00`` ends turn up), in one of ``timezones``,
+    with up to six holidays between ``holidays_from`` and ``holidays_until``. At
+    least one window always exists."""
+    zones = _pool(timezones, "timezones", allow_empty=False)
+    for i, zone in enumerate(zones):
+        try:
+            get_zone(zone)
+        except ValidationError as e:
+            raise ValidationError(e.reason, path=f"timezones[{i}]", value=zone) from None
+    return _calendars(zones, st.dates(min_value=holidays_from, max_value=holidays_until))
+
+
+# -- orders -------------------------------------------------------------------------------
+
+#: Quantities of order lines: whole numbers, and tenths (spare parts sold by the metre).
+_ORDER_QUANTITIES: Final = st.one_of(
+    st.integers(min_value=1, max_value=50).map(Decimal),
+    st.integers(min_value=1, max_value=99).map(lambda n: Decimal(n).scaleb(-1)),
+)
+_ORDER_ROUNDINGS: Final = st.builds(
+    RoundingPolicy,
+    st.sampled_from([RoundingMode.HALF_UP, RoundingMode.HALF_EVEN]),
+    st.sampled_from(RoundingStage),
+)
+_ORDER_AT: Final = datetime(2026, 5, 4, 9, tzinfo=UTC)
+
+
+def shopping_carts(
+    *,
+    company_id: str = "acme",
+    owner_id: str = "u-ben",
+    currency: str = "EUR",
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    max_lines: int = 5,
+) -> st.SearchStrategy[Cart]:
+    """Open :class:`~b2bcore.orders.Cart` s of ``owner_id``: up to ``max_lines``
+    lines of distinct SKUs from ``skus`` with whole or tenth quantities."""
+    pool = _pool(skus, "skus", allow_empty=False)
+    lines = st.lists(
+        st.builds(CartLine, st.sampled_from(pool), _ORDER_QUANTITIES),
+        max_size=max_lines,
+        unique_by=lambda line: line.sku,
+    )
+    return st.builds(
+        Cart,
+        id=identifiers(max_length=26),
+        company_id=st.just(check_id(company_id, path="company_id")),
+        owner_id=st.just(check_id(owner_id, path="owner_id")),
+        currency=st.just(currency),
+        created_at=st.just(_ORDER_AT),
+        lines=lines,
+    )
+
+
+@st.composite
+def _orders(
+    draw: st.DrawFn, company_id: str, currency: str, skus: tuple[str, ...], max_lines: int
+) -> Order:
+    chosen = draw(st.lists(st.sampled_from(skus), min_size=1, max_size=max_lines, unique=True))
+    inputs = [
+        CartLineInput(
+            PriceItem(
+                sku=Sku(sku),
+                category_path=[CategoryId("spares")],
+                list_price=draw(money(currency, min_amount=0, max_amount=2000, rounded=False)),
+            ),
+            draw(_ORDER_QUANTITIES),
+        )
+        for sku in chosen
+    ]
+    price_list = PriceList(
+        id=PriceListId("orders"),
+        name="Orders",
+        currency=currency,
+        valid_from=_ORDER_AT - timedelta(days=1),
+        rules=[
+            PriceRule(
+                id="all",
+                target=RuleTarget.all(),
+                formula=Formula(percent=draw(_percents(-30, 20))),
+                min_quantity=Decimal("0.1"),
+            )
+        ],
+    )
+    discounts = draw(
+        st.lists(
+            st.builds(
+                CartDiscount,
+                id=st.sampled_from(["promo"]),
+                name=st.just("Promotion"),
+                percent=_percents(1, 15),
+            ),
+            max_size=1,
+        )
+    )
+    priced = price_cart(
+        PriceContext(company_id=CompanyId(company_id), currency=currency, at=_ORDER_AT),
+        inputs,
+        lists=[price_list],
+        discounts=[DiscountSet("promo", discounts)] if discounts else [],
+        rounding=draw(_ORDER_ROUNDINGS),
+    )
+    lines = tuple(
+        OrderLine(
+            line_no=i + 1,
+            sku=line.item.sku,
+            quantity=line.quantity,
+            price=attrs.evolve(line.quote, explanation=line.quote.explanation.for_buyer()),
+            unit_price=line.quote.unit_price,
+            gross=line.gross,
+            discount=line.discount,
+            rounding=line.rounding,
+            net=line.net,
+            name=f"Part {line.item.sku}",
+            categories=(CategoryId("spares"),),
+        )
+        for i, line in enumerate(priced.lines)
+    )
+    return Order(
+        id=OrderId(draw(identifiers(max_length=26))),
+        company_id=CompanyId(company_id),
+        requester_id=UserId(draw(st.sampled_from(["u-ben", "u-clara"]))),
+        placed_by="u-ben",
+        currency=currency,
+        lines=lines,
+        total=priced.total,
+        created_at=_ORDER_AT,
+        status=OrderStatus.PLACED,
+        history=(StatusChange(to_status=OrderStatus.PLACED.value, at=_ORDER_AT, by="u-ben"),),
+        business_unit_id=BusinessUnitId(draw(st.sampled_from(["hq", "plant"]))),
+    )
+
+
+def orders(
+    *,
+    company_id: str = "acme",
+    currency: str = "EUR",
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    max_lines: int = 5,
+) -> st.SearchStrategy[Order]:
+    """Placed :class:`~b2bcore.orders.Order` s priced through the pricing engine:
+    up to ``max_lines`` SKUs with list prices up to 2000 (unrounded ones too), a
+    formula from -30% to +20%, sometimes a cart discount, every rounding stage; each
+    line pins its explained quote (as a buyer may see it)."""
+    if not is_currency(currency):
+        raise ValidationError(
+            f"{currency!r} is not an ISO 4217 currency code", path="currency", value=currency
+        )
+    return _orders(
+        check_id(company_id, path="company_id"),
+        currency,
+        _pool(skus, "skus", allow_empty=False),
+        max_lines,
+    )
+
+
+@st.composite
+def _quantity_sequences(
+    draw: st.DrawFn, order: Order, max_steps: int, excess: bool
+) -> list[dict[str, Decimal]]:
+    left = {line.sku: line.quantity for line in order.lines}
+    steps: list[dict[str, Decimal]] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
+        open_skus = sorted(sku for sku, q in left.items() if q > 0)
+        if not open_skus and not excess:
+            break
+        pool = open_skus or sorted(left)
+        chosen = draw(st.lists(st.sampled_from(pool), min_size=1, unique=True))
+        step: dict[str, Decimal] = {}
+        for sku in chosen:
+            ceiling = left[sku] + (Decimal(3) if excess else Decimal(0))
+            tenths = int(
+                ceiling.scaleb(1, context=_CTX).to_integral_value(rounding=decimal.ROUND_FLOOR)
+            )
+            if tenths < 1:
+                continue
+            q = Decimal(draw(st.integers(min_value=1, max_value=tenths))).scaleb(-1)
+            step[sku] = q
+            left[sku] = _CTX.subtract(left[sku], q) if q <= left[sku] else left[sku]
+        if step:
+            steps.append(step)
+    return steps
+
+
+def shipment_sequences(
+    order: Order, *, max_steps: int = 4, excess: bool = True
+) -> st.SearchStrategy[list[dict[str, Decimal]]]:
+    """Sequences of shipments (or invoices) of ``order``: each step maps some of its
+    SKUs to a quantity (tenths). With ``excess`` a step may ask for up to 3 more
+    than is left of a line — a model must refuse exactly those; without, every step
+    fits what the steps before it left."""
+    if not isinstance(order, Order):
+        raise ValidationError("must be an Order", path="order", value=order)
+    return _quantity_sequences(order, max_steps, excess)
+
+
+# -- approvals ----------------------------------------------------------------------------
+
+#: Roles the approvals strategies name (shared pools, so predicates, subjects and
+#: policies meet).
+DEFAULT_APPROVAL_ROLES: Final[tuple[str, ...]] = ("approver", "manager", "finance")
+#: Users the approvals strategies name: requesters and named approvers.
+DEFAULT_APPROVAL_USERS: Final[tuple[str, ...]] = ("u-ana", "u-ben", "u-clara", "u-dora", "u-eve")
+#: SKUs of subject lines and of ``sku`` conditions.
+DEFAULT_APPROVAL_SKUS: Final[tuple[str, ...]] = ("PUMP-200", "SEAL-7", "HOSE-2")
+#: Categories of subject lines and of ``category`` conditions.
+DEFAULT_APPROVAL_CATEGORIES: Final[tuple[str, ...]] = ("spares", "pumps", "seals")
+#: Business units of subjects and of rules' requester units.
+DEFAULT_APPROVAL_UNITS: Final[tuple[str, ...]] = ("hq", "leipzig", "maint")
+#: Cost centers of subjects and of ``cost_center`` conditions.
+DEFAULT_COST_CENTERS: Final[tuple[str, ...]] = ("CC-4711", "CC-9")
+
+_TEXT_LITERALS: Final = st.one_of(
+    st.sampled_from(DEFAULT_APPROVAL_SKUS + DEFAULT_APPROVAL_CATEGORIES + DEFAULT_COST_CENTERS),
+    st.text(alphabet=st.sampled_from("ab \"\\'-_.é"), max_size=6),
+)
+
+
+def _money_literals(currencies: tuple[str, ...]) -> st.SearchStrategy[Money]:
+    return st.builds(
+        Money,
+        st.integers(-1000, 2_000_000).map(lambda cents: Decimal(cents).scaleb(-2)),
+        st.sampled_from(currencies),
+    )
+
+
+def _predicate_leaves(currencies: tuple[str, ...]) -> st.SearchStrategy[Node]:
+    money_fields = st.sampled_from(["total", "budget_remaining"])
+    set_fields = st.sampled_from(["sku", "category", "business_unit", "requester_role"])
+    text_fields = st.sampled_from(["currency", "cost_center"])
+    numbers = st.integers(-5, 50).map(Decimal) | st.decimals(
+        min_value=0, max_value=100, places=1, allow_nan=False, allow_infinity=False
+    )
+    return st.one_of(
+        st.builds(
+            Compare, money_fields, st.sampled_from(_PREDICATE_OPS), _money_literals(currencies)
+        ),
+        st.builds(
+            Compare,
+            st.just("budget_remaining"),
+            st.sampled_from(_PREDICATE_OPS),
+            st.just(FieldRef("total")),
+        ),
+        st.builds(Compare, st.just("line_count"), st.sampled_from(_PREDICATE_OPS), numbers),
+        st.builds(Compare, text_fields | set_fields, st.sampled_from(["=", "!="]), _TEXT_LITERALS),
+        st.builds(
+            IsIn,
+            text_fields | set_fields,
+            st.lists(_TEXT_LITERALS, min_size=1, max_size=3).map(tuple),
+            st.booleans(),
+        ),
+        st.builds(
+            IsIn,
+            st.just("line_count"),
+            st.lists(numbers, min_size=1, max_size=3).map(tuple),
+            st.booleans(),
+        ),
+        st.builds(Const, st.booleans()),
+    )
+
+
+_PREDICATE_OPS: Final = ("=", "!=", "<", "<=", ">", ">=")
+
+
+def predicates(
+    *, currencies: Sequence[str] = ("EUR", "USD"), max_leaves: int = 8
+) -> st.SearchStrategy[Predicate]:
+    """:class:`~b2bcore.approvals.predicate.Predicate` trees over every field and
+    operator: amounts in ``currencies``, numbers, text with quotes and backslashes
+    (escaping), ``in`` lists, ``not``, ``and``/``or`` nested in any way. Print one
+    with ``str(p)``; :func:`~b2bcore.approvals.predicate.parse_predicate` reads it
+    back to an equal tree."""
+    codes = tuple(currencies)
+    for i, code in enumerate(codes):
+        if not is_currency(code):
+            raise ValidationError(f"{code!r} is not a currency", path=f"currencies[{i}]")
+    nodes: st.SearchStrategy[Node] = st.recursive(
+        _predicate_leaves(codes),
+        lambda children: st.one_of(
+            st.builds(Not, children),
+            st.lists(children, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+            st.lists(children, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
+        ),
+        max_leaves=max_leaves,
+    )
+    return nodes.map(Predicate)
+
+
+def approval_subjects(
+    *,
+    company_id: str = "acme",
+    requesters: Sequence[str] = DEFAULT_APPROVAL_USERS,
+    currency: str = "EUR",
+    max_total: int = 30_000,
+) -> st.SearchStrategy[Subject]:
+    """:class:`~b2bcore.approvals.model.Subject` snapshots of carts, orders and
+    quotes of ``company_id``: a requester from ``requesters``, up to four lines of
+    the shared SKUs and categories, the total their sum (0 to ``max_total``), a unit
+    of :data:`DEFAULT_APPROVAL_UNITS` or none, a cost center or none."""
+    who = _pool(requesters, "requesters", allow_empty=False)
+    cid = check_id(company_id, path="company_id")
+    if not is_currency(currency):
+        raise ValidationError(f"{currency!r} is not a currency", path="currency")
+    return _approval_subjects(cid, who, currency, max_total)
+
+
+@st.composite
+def _approval_subjects(
+    draw: st.DrawFn, company_id: str, requesters: tuple[str, ...], currency: str, max_total: int
+) -> Subject:
+    digits = minor_units(currency)
+    lines = []
+    for _ in range(draw(st.integers(0, 4))):
+        amount = Decimal(draw(st.integers(0, max_total * 10**digits // 4))).scaleb(-digits)
+        lines.append(
+            SubjectLine(
+                sku=draw(st.sampled_from(DEFAULT_APPROVAL_SKUS)),
+                amount=Money(amount, currency),
+                categories=draw(st.sets(st.sampled_from(DEFAULT_APPROVAL_CATEGORIES), max_size=2)),
+                quantity=draw(st.integers(1, 20)),
+            )
+        )
+    total = sum((line.amount for line in lines), Money.zero(currency))
+    return Subject(
+        ref=SubjectRef(
+            draw(st.sampled_from(["cart", "order", "quote"])), draw(identifiers(max_length=12))
+        ),
+        company_id=company_id,
+        requester_id=draw(st.sampled_from(requesters)),
+        total=total,
+        lines=lines,
+        business_unit_id=draw(st.none() | st.sampled_from(DEFAULT_APPROVAL_UNITS)),
+        cost_center=draw(st.none() | st.sampled_from(DEFAULT_COST_CENTERS)),
+    )
+
+
+def requirements(
+    *,
+    roles: Sequence[str] = DEFAULT_APPROVAL_ROLES,
+    users: Sequence[str] = DEFAULT_APPROVAL_USERS,
+    max_leaves: int = 5,
+) -> st.SearchStrategy[Requirement]:
+    """:class:`~b2bcore.approvals.model.Requirement` trees: roles of ``roles``,
+    named users of ``users``, combined with any / all / at least M of N, nested."""
+    role_pool = _pool(roles, "roles", allow_empty=False)
+    user_pool = _pool(users, "users")
+    leaves = st.sampled_from(role_pool).map(Requirement.role)
+    if user_pool:
+        leaves = leaves | st.sampled_from(user_pool).map(Requirement.user)
+
+    def combine(children: st.SearchStrategy[Requirement]) -> st.SearchStrategy[Requirement]:
+        items = st.lists(children, min_size=1, max_size=3)
+        return st.one_of(
+            items.map(lambda xs: Requirement.any_of(*xs)),
+            items.map(lambda xs: Requirement.all_of(*xs)),
+            items.flatmap(
+                lambda xs: st.integers(1, len(xs)).map(lambda n: Requirement.at_least(n, *xs))
+            ),
+        )
+
+    return st.recursive(leaves, combine, max_leaves=min(max_leaves, MAX_LEAVES))
+
+
+def approval_policies(
+    *,
+    company_id: str = "acme",
+    roles: Sequence[str] = DEFAULT_APPROVAL_ROLES,
+    users: Sequence[str] = DEFAULT_APPROVAL_USERS,
+    currency: str = "EUR",
+    calendars: st.SearchStrategy[BusinessCalendar] | None = None,
+    conditions: st.SearchStrategy[Predicate] | None = None,
+    requester_filters: bool = True,
+    max_rules: int = 3,
+) -> st.SearchStrategy[ApprovalPolicy]:
+    """:class:`~b2bcore.approvals.model.ApprovalPolicy` values of ``company_id``: up
+    to ``max_rules`` rules with conditions from ``conditions`` (default
+    :func:`predicates` in ``currency`` only, so they never compare across currencies
+    for subjects in it), requester roles and units (unless ``requester_filters`` is
+    false), one to three tiers of :func:`requirements`; with ``calendars``, some
+    tiers time out and escalate to a role or the parent unit."""
+    cid = check_id(company_id, path="company_id")
+    role_pool = _pool(roles, "roles", allow_empty=False)
+    return _approval_policies(
+        cid,
+        roles=role_pool,
+        approvers=requirements(roles=roles, users=users),
+        conditions=conditions
+        if conditions is not None
+        else predicates(currencies=(currency,), max_leaves=4),
+        calendars=calendars,
+        filters=requester_filters,
+        max_rules=max_rules,
+    )
+
+
+@st.composite
+def _approval_policies(
+    draw: st.DrawFn,
+    company_id: str,
+    *,
+    roles: tuple[str, ...],
+    approvers: st.SearchStrategy[Requirement],
+    conditions: st.SearchStrategy[Predicate],
+    calendars: st.SearchStrategy[BusinessCalendar] | None,
+    filters: bool,
+    max_rules: int,
+) -> ApprovalPolicy:
+    calendar = draw(calendars) if calendars is not None else None
+    rules = []
+    for i in range(draw(st.integers(0, max_rules))):
+        tiers = []
+        for j in range(draw(st.integers(1, 3))):
+            timeout = escalate = None
+            if calendar is not None and draw(st.booleans()):
+                timeout = timedelta(minutes=15 * draw(st.integers(1, 64)))
+                escalate = draw(
+                    st.none()
+                    | st.sampled_from(roles).map(Escalation.to_role)
+                    | st.just(Escalation.to_parent_unit())
+                )
+            tiers.append(
+                ApprovalTier(
+                    name=f"Tier {j + 1}",
+                    approvers=draw(approvers),
+                    timeout=timeout,
+                    escalate_to=escalate,
+                )
+            )
+        rules.append(
+            ApprovalRule(
+                id=f"rule-{i}",
+                name=f"Rule {i}",
+                condition=draw(conditions),
+                tiers=tiers,
+                requester_roles=draw(st.sets(st.sampled_from(roles), max_size=int(filters))),
+                requester_units=draw(
+                    st.sets(st.sampled_from(DEFAULT_APPROVAL_UNITS), max_size=int(filters))
+                ),
+            )
+        )
+    return ApprovalPolicy(company_id=company_id, rules=rules, calendar=calendar)
+
+
+# -- scheduling ---------------------------------------------------------------------------
+
+#: The default zones of scheduling strategies: none, DST north and south (Lord Howe
+#: shifts by 30 minutes, St. John's has a half-hour offset with DST), a quarter-hour
+#: offset, a half-hour offset without DST.
+DEFAULT_SCHEDULING_TIMEZONES: Final[tuple[str, ...]] = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Australia/Sydney",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+)
+
+#: The default skill pool of scheduling strategies.
+DEFAULT_SCHEDULING_SKILLS: Final[tuple[str, ...]] = ("hvac", "gas", "electric", "forklift")
+
+_WEEKDAY_CODES: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _five_minutes(n: int) -> str:
+    return f"{n * 5 // 60:02d}:{n * 5 % 60:02d}"
+
+
+@st.composite
+def _time_ranges(draw: st.DrawFn, max_ranges: int) -> list[TimeRange]:
+    cuts = sorted(draw(st.sets(st.integers(0, 288), min_size=2, max_size=2 * max_ranges)))
+    if len(cuts) % 2:
+        cuts = cuts[:-1]
+    return [
+        TimeRange(_five_minutes(a), _five_minutes(b))
+        for a, b in zip(cuts[::2], cuts[1::2], strict=True)
+    ]
+
+
+@st.composite
+def _availabilities(draw: st.DrawFn, first: date, last: date) -> Availability:
+    days = st.dates(min_value=first, max_value=last)
+    rules = []
+    for _ in range(draw(st.integers(1, 2))):
+        weekdays = draw(st.lists(st.sampled_from(_WEEKDAY_CODES), min_size=1, max_size=7))
+        rules.append(
+            AvailabilityRule.weekly(
+                weekdays,
+                draw(_time_ranges(2)),
+                every_weeks=draw(st.sampled_from((1, 1, 1, 2, 3))),
+                anchor=draw(days),
+            )
+        )
+    overrides = [
+        DateOverride(draw(days), draw(st.one_of(st.just([]), _time_ranges(1))), draw(st.booleans()))
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    holidays = [
+        HolidayCalendar("Holidays", draw(st.sets(days, max_size=4)))
+        for _ in range(draw(st.integers(0, 1)))
+    ]
+    return Availability(rules=rules, overrides=overrides, holidays=holidays)
+
+
+def availabilities(
+    *, first: date = date(2026, 1, 1), last: date = date(2026, 12, 31)
+) -> st.SearchStrategy[Availability]:
+    """:class:`~b2bcore.scheduling.Availability` values: one or two weekly rules (some
+    rotating every two or three weeks from an anchor date) with one or two ranges of
+    hours on the 5-minute grid anywhere in the day (night hours included, so daylight
+    saving switches fall inside them; ``24:00`` ends occur), up to three date
+    overrides (days off, replaced or extra hours) and up to four holidays between
+    ``first`` and ``last``."""
+    if isinstance(first, datetime) or not isinstance(first, date):
+        raise ValidationError("must be a date", path="first", value=first)
+    if isinstance(last, datetime) or not isinstance(last, date) or last < first:
+        raise ValidationError("must be a date on or after first", path="last", value=last)
+    return _availabilities(first, last)
+
+
+@st.composite
+def _service_types(
+    draw: st.DrawFn, ids: tuple[str, ...], skills: tuple[str, ...], groups: bool
+) -> ServiceType:
+    duration = draw(st.sampled_from((5, 15, 30, 45, 60, 90, 120, 240)))
+    extra = []
+    if groups and draw(st.booleans()):
+        extra.append(ResourceRequirement("bay"))
+    return ServiceType(
+        id=ServiceTypeId(draw(st.sampled_from(ids))),
+        name="Service",
+        duration_minutes=duration,
+        buffer_before_minutes=draw(st.sampled_from((0, 0, 5, 15, 30))),
+        buffer_after_minutes=draw(st.sampled_from((0, 0, 10, 15, 60))),
+        interval_minutes=draw(st.sampled_from((0, 5, 15, 30, 60))),
+        min_notice_minutes=draw(st.sampled_from((0, 30, 120, 24 * 60))),
+        horizon_days=draw(st.integers(1, 60)),
+        required_skills=draw(st.sets(st.sampled_from(skills), max_size=1)) if skills else set(),
+        also_requires=extra,
+        capacity=draw(st.sampled_from((1, 1, 1, 2, 3))),
+        cutoff_minutes=draw(st.sampled_from((0, 60, 24 * 60))),
+        needs_confirmation=draw(st.booleans()),
+        hold_minutes=draw(st.sampled_from((5, 15, 60))),
+    )
+
+
+def service_types(
+    *,
+    ids: Sequence[str] = ("svc-a", "svc-b"),
+    skills: Sequence[str] = DEFAULT_SCHEDULING_SKILLS,
+    also_bays: bool = True,
+) -> st.SearchStrategy[ServiceType]:
+    """:class:`~b2bcore.scheduling.ServiceType` values: durations from 5 minutes to 4
+    hours, buffers, intervals (0: the duration), notice, horizon, at most one required
+    skill from ``skills``, sometimes a bay besides the technician (``also_bays``),
+    one to three seats, cutoffs and confirmation."""
+    return _service_types(_pool(ids, "ids", allow_empty=False), tuple(skills), bool(also_bays))
+
+
+@st.composite
+def _service_resources(
+    draw: st.DrawFn,
+    ids: tuple[str, ...],
+    zones: tuple[str, ...],
+    skills: tuple[str, ...],
+    groups: tuple[str, ...],
+    *,
+    availability: st.SearchStrategy[Availability],
+) -> Resource:
+    return Resource(
+        id=ResourceId(draw(st.sampled_from(ids))),
+        name="Resource",
+        group=draw(st.sampled_from(groups)),
+        skills=draw(st.sets(st.sampled_from(skills), max_size=len(skills))) if skills else set(),
+        timezone=draw(st.sampled_from(zones)),
+        availability=draw(availability),
+        daily_limit=draw(st.sampled_from((None, None, 1, 3))),
+        weekly_limit=draw(st.sampled_from((None, None, 5))),
+        active=draw(st.sampled_from((True, True, True, False))),
+    )
+
+
+def service_resources(
+    *,
+    ids: Sequence[str] = ("tech-1", "tech-2", "tech-3", "bay-1"),
+    timezones: Sequence[str] = DEFAULT_SCHEDULING_TIMEZONES,
+    skills: Sequence[str] = DEFAULT_SCHEDULING_SKILLS,
+    groups: Sequence[str] = ("technician", "technician", "bay"),
+    availability: st.SearchStrategy[Availability] | None = None,
+) -> st.SearchStrategy[Resource]:
+    """:class:`~b2bcore.scheduling.Resource` values: of one of ``groups``, with some
+    of ``skills``, in one of ``timezones``, with :func:`availabilities` (or
+    ``availability``), sometimes daily or weekly limits, sometimes inactive. Draw
+    several with ``st.lists(..., unique_by=lambda r: r.id)``."""
+    zones = _pool(timezones, "timezones", allow_empty=False)
+    for i, name in enumerate(zones):
+        try:
+            get_zone(name)
+        except ValidationError as e:
+            raise ValidationError(e.reason, path=f"timezones[{i}]", value=name) from None
+    return _service_resources(
+        _pool(ids, "ids", allow_empty=False),
+        zones,
+        tuple(skills),
+        _pool(groups, "groups", allow_empty=False),
+        availability=availability if availability is not None else availabilities(),
+    )
+
+
+# -- claims, assets, documents ------------------------------------------------------------
+
+_CLAIM_STATUSES: Final = tuple(ClaimStatus)
+#: Every move a claim type's lifecycle may list (LifecycleStep accepts exactly these).
+_CLAIM_MOVES: Final = tuple(
+    (a, b)
+    for a in _CLAIM_STATUSES
+    for b in _CLAIM_STATUSES
+    if a is not b
+    and a not in FINAL_STATUSES
+    and b is not ClaimStatus.DRAFT
+    and (a is not ClaimStatus.DRAFT or b in (ClaimStatus.SUBMITTED, ClaimStatus.CANCELLED))
+)
+_SUBMIT: Final = (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
+_START_RESOLVING: Final = (ClaimStatus.APPROVED, ClaimStatus.RESOLUTION_IN_PROGRESS)
+
+
+@st.composite
+def _lifecycle_steps(
+    draw: st.DrawFn, moves: tuple[tuple[ClaimStatus, ClaimStatus], ...]
+) -> LifecycleStep:
+    a, b = draw(st.sampled_from(moves))
+    parties = draw(st.sets(st.sampled_from(tuple(Party)), min_size=1))
+    days = draw(st.one_of(st.none(), st.none(), st.integers(min_value=1, max_value=30)))
+    return LifecycleStep(a, b, parties, days)
+
+
+@st.composite
+def _claim_types(draw: st.DrawFn, ids: tuple[str, ...]) -> ClaimType:
+    chosen = draw(st.sets(st.sampled_from(_CLAIM_MOVES), max_size=len(_CLAIM_MOVES)))
+    resolutions = draw(st.sets(st.sampled_from(tuple(ResolutionKind))))
+    needed = {_SUBMIT, *([_START_RESOLVING] if resolutions else [])}
+    moves = tuple(m for m in _CLAIM_MOVES if m in chosen | needed)
+    steps = [draw(_lifecycle_steps((m,))) for m in moves]
+    sources = draw(st.sets(st.sampled_from(tuple(LineSource))))
+    evidence = draw(st.sets(st.sampled_from(tuple(Evidence))))
+    if not sources:
+        evidence -= {Evidence.SERIAL_NUMBER, Evidence.ORDER_REFERENCE}
+    if LineSource.ORDER_LINE not in sources:
+        evidence -= {Evidence.ORDER_REFERENCE}
+    priorities = draw(st.sets(st.sampled_from(tuple(Priority))))
+    sla = []
+    for priority in sorted(priorities, key=lambda p: p.value):
+        first = draw(st.integers(min_value=1, max_value=40 * 60))
+        extra = draw(st.integers(min_value=0, max_value=200 * 60))
+        sla.append(SlaTarget(priority, timedelta(minutes=first), timedelta(minutes=first + extra)))
+    return ClaimType(
+        id=draw(st.sampled_from(ids)),
+        name=draw(st.sampled_from(("Warranty", "Damage", "Question", "Retour"))),
+        steps=steps,
+        evidence=evidence,
+        resolutions=resolutions,
+        line_sources=sources,
+        sla=sla,
+        checks_warranty=draw(st.booleans()),
+    )
+
+
+def claim_types(
+    *, ids: Sequence[str] = ("warranty", "damage", "inquiry")
+) -> st.SearchStrategy[ClaimType]:
+    """:class:`~b2bcore.claims.ClaimType` values with arbitrary lifecycles: any moves
+    a lifecycle may list (always draft → submitted, and approved →
+    resolution_in_progress when it has resolutions), each for one or both parties,
+    some only within a few days; any evidence, resolutions and line sources; SLA
+    targets for some priorities. Mixed with the standard types via
+    ``st.one_of(claim_types(), st.sampled_from(standard_claim_types()))``."""
+    return _claim_types(_pool(ids, "ids", allow_empty=False))
+
+
+def warranties(
+    *, min_value: date = date(2020, 1, 1), max_value: date = date(2040, 12, 31)
+) -> st.SearchStrategy[Warranty]:
+    """:class:`~b2bcore.assets.Warranty` values ending between the two dates."""
+    return st.builds(
+        Warranty,
+        until=st.dates(min_value=min_value, max_value=max_value),
+        terms=st.sampled_from(("", "2 years parts and labour", "Garantie 24 Monate")),
+    )
+
+
+@st.composite
+def _assets(
+    draw: st.DrawFn, company_ids: tuple[str, ...], skus: tuple[str, ...], units: tuple[str, ...]
+) -> Asset:
+    at = draw(aware_datetimes(min_value=datetime(2020, 1, 1, tzinfo=UTC),
+                              max_value=datetime(2035, 1, 1, tzinfo=UTC)))  # fmt: skip
+    installed = draw(st.one_of(st.none(), st.dates(min_value=date(2019, 1, 1),
+                                                   max_value=date(2034, 12, 31))))  # fmt: skip
+    warranty = draw(st.one_of(st.none(), warranties()))
+    if warranty is not None and installed is not None and warranty.until < installed:
+        warranty = attrs.evolve(warranty, until=installed)
+    asset = Asset.register(
+        asset_id=draw(identifiers(max_length=30)),
+        company_id=draw(st.sampled_from(company_ids)),
+        serial_number=draw(
+            st.text(alphabet=_ID_REST + " ÄÖÜäöü#", min_size=1, max_size=40).filter(str.strip)
+        ),
+        sku=draw(st.sampled_from(skus)),
+        registered_by=draw(st.sampled_from(("u-ben", "u-clara", "staff-sam"))),
+        at=at,
+        name=draw(st.sampled_from(("", "Pump hall 3", "Kompressor Süd"))),
+        business_unit_id=draw(st.sampled_from((None, *units))),
+        site=draw(st.sampled_from(("", "Leipzig, Halle 2"))),
+        installed_on=installed,
+        warranty=warranty,
+        order_id=draw(st.one_of(st.none(), identifiers(max_length=30))),
+        status=draw(st.sampled_from((AssetStatus.PENDING_VERIFICATION, AssetStatus.ACTIVE))),
+    )
+    if draw(st.booleans()):
+        asset.decommission(at=at, by="u-ben", reason=draw(st.sampled_from(("", "scrapped"))))
+    asset.pull_events()
+    return asset
+
+
+def assets(
+    *,
+    company_ids: Sequence[str] = ("acme", "globex"),
+    skus: Sequence[str] = DEFAULT_CATALOG_SKUS,
+    units: Sequence[str] = ("hq", "plant", "line"),
+) -> st.SearchStrategy[Asset]:
+    """:class:`~b2bcore.assets.Asset` values of ``company_ids`` for ``skus``: any
+    serial number (trimmed, Unicode), sometimes installed, under warranty, bought
+    with an order, verified or decommissioned. Draw several of one company with
+    ``st.lists(..., unique_by=(lambda a: a.id, lambda a: a.serial_key))``."""
+    return _assets(
+        _pool(company_ids, "company_ids", allow_empty=False),
+        _pool(skus, "skus", allow_empty=False),
+        _pool(units, "units"),
+    )
+
+
+_DOCUMENT_MEDIA: Final = ("application/pdf", "image/png", "image/jpeg", "text/plain")
+
+
+@st.composite
+def _access_scopes(draw: st.DrawFn, platform: bool) -> AccessScope:
+    if platform:
+        return AccessScope.buyers_of(draw(st.sampled_from(DEFAULT_CATALOG_SKUS)))
+    return draw(
+        st.sampled_from(
+            (
+                AccessScope.company(),
+                AccessScope.business_unit("plant"),
+                AccessScope.role("approver"),
+                AccessScope.buyers_of(DEFAULT_CATALOG_SKUS[0]),
+            )
+        )
+    )
+
+
+@st.composite
+def _documents(draw: st.DrawFn, company_ids: tuple[str | None, ...]) -> Document:
+    company = draw(st.sampled_from(company_ids))
+    at = draw(aware_datetimes(min_value=datetime(2020, 1, 1, tzinfo=UTC),
+                              max_value=datetime(2035, 1, 1, tzinfo=UTC)))  # fmt: skip
+    count = draw(st.integers(min_value=1, max_value=3))
+    versions = [
+        DocumentVersion(
+            number=n + 1,
+            sha256=draw(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)),
+            size=draw(st.integers(min_value=0, max_value=DEFAULT_MAX_SIZE)),
+            media_type=draw(st.sampled_from(_DOCUMENT_MEDIA)),
+            filename=draw(st.sampled_from(("manual.pdf", "Prüfbericht 2026.pdf", "crack.jpg"))),
+            uploaded_at=at + timedelta(days=n),
+            uploaded_by=draw(st.sampled_from(("u-ben", "staff-sam"))),
+        )
+        for n in range(count)
+    ]
+    kinds = (LinkKind.PRODUCT,) if company is None else tuple(LinkKind)
+    links = draw(
+        st.lists(
+            st.builds(DocumentLink, st.sampled_from(kinds), identifiers(max_length=20)),
+            max_size=3,
+        )
+    )
+    return Document(
+        id=draw(identifiers(max_length=30)),
+        company_id=company,
+        title=draw(st.sampled_from(("PX-9 manual", "Zertifikat", "Photo of the damage"))),
+        kind=draw(st.sampled_from(tuple(DocumentKind))),
+        access=draw(_access_scopes(company is None)),
+        versions=versions,
+        created_at=at,
+        created_by=versions[0].uploaded_by,
+        links=links,
+        business_unit_id=None if company is None else draw(st.sampled_from((None, "line"))),
+    )
+
+
+def documents(
+    *, company_ids: Sequence[str | None] = ("acme", "globex", None)
+) -> st.SearchStrategy[Document]:
+    """:class:`~b2bcore.documents.Document` values of ``company_ids`` (None: the
+    seller's platform-wide documents, for the buyers of a product) with 1-3
+    versions, links and any access scope that fits."""
+    if isinstance(company_ids, str) or not isinstance(company_ids, (list, tuple)):
+        raise ValidationError("must be a list of company ids", path="company_ids")
+    if not company_ids:
+        raise ValidationError("give at least one company id", path="company_ids")
+    pool = tuple(None if c is None else check_id(c, path="company_ids") for c in company_ids)
+    return _documents(pool)
