@@ -41,6 +41,7 @@ from b2bcore.catalog.model import (
     Category,
     CategorySaved,
     Incoming,
+    Lifecycle,
     Product,
     ProductRelation,
     ProductRelationRemoved,
@@ -52,6 +53,14 @@ from b2bcore.catalog.model import (
     Reservation,
     StockLevel,
     StockLevelSet,
+)
+from b2bcore.catalog.recommendations import (
+    BasketModel,
+    BuyAgainSuggestion,
+    HistoricOrder,
+    Suggestion,
+    buy_again,
+    frequently_bought_together,
 )
 from b2bcore.catalog.rules import (
     DEFAULT_LOW_STOCK,
@@ -65,6 +74,7 @@ from b2bcore.catalog.rules import (
     category_path,
     check_orderable,
     check_successors,
+    in_assortment,
     related_products,
     subtree,
 )
@@ -108,6 +118,20 @@ T = TypeVar("T")
 
 #: How often :meth:`CatalogService.set_stock` retries when a reservation raced it.
 _STOCK_RETRIES = 5
+
+
+def _orderable(catalog: StoredCatalog, assortments: Sequence[Assortment]) -> Callable[[Sku], bool]:
+    """Whether a SKU may be suggested: an active product the assortments admit."""
+
+    def allowed(sku: Sku) -> bool:
+        product = catalog.product(sku)
+        if product is None or product.lifecycle is not Lifecycle.ACTIVE:
+            return False
+        return in_assortment(
+            product, assortments, category_path=category_path(product.category_id, catalog)
+        )
+
+    return allowed
 
 
 class StoredCatalog:
@@ -899,6 +923,68 @@ class CatalogService:
             actor,
             action="product.related",
             target=f"product:{code}",
+            body=body,
+        )
+
+    # == recommendations ==================================================================
+    def frequently_bought_together(
+        self,
+        actor: Actor,
+        sku: str,
+        *,
+        model: BasketModel,
+        limit: int = 5,
+        business_unit_id: str | None = None,
+    ) -> list[Suggestion]:
+        """What other buyers bought with ``sku`` (see
+        :func:`~b2bcore.catalog.recommendations.frequently_bought_together`; counted
+        in ``model``), limited to active products the actor's assortment admits —
+        each with its support, confidence, lift and reason. ``sku`` itself may be
+        outside the assortment (an installed machine's model)."""
+        code = as_id(Sku, sku, path="sku")
+        unit = self._unit(business_unit_id)
+        if not isinstance(model, BasketModel):
+            raise ValidationError("must be a BasketModel", path="model", value=model)
+
+        def body(cmd: Command) -> list[Suggestion]:
+            _chain, assortments = self._scope(cmd, unit)
+            allowed = _orderable(StoredCatalog(cmd.uow), assortments)
+            return frequently_bought_together(model, code, limit=limit, allowed=allowed)
+
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="product.bought_together",
+            target=f"product:{code}",
+            body=body,
+        )
+
+    def buy_again(
+        self,
+        actor: Actor,
+        *,
+        history: Iterable[HistoricOrder],
+        limit: int = 10,
+        business_unit_id: str | None = None,
+    ) -> list[BuyAgainSuggestion]:
+        """What the actor's company is due to reorder, from its purchase cadence in
+        ``history`` (:func:`~b2bcore.catalog.recommendations.buy_again`, at the clock's
+        now), limited to active products the actor's assortment admits."""
+        unit = self._unit(business_unit_id)
+        orders = list(history)
+
+        def body(cmd: Command) -> list[BuyAgainSuggestion]:
+            _chain, assortments = self._scope(cmd, unit)
+            allowed = _orderable(StoredCatalog(cmd.uow), assortments)
+            return buy_again(orders, at=cmd.at, limit=limit, allowed=allowed)
+
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="product.buy_again",
+            target=f"company:{actor.company_id}",
             body=body,
         )
 
