@@ -21,6 +21,7 @@ import attrs
 
 from b2bcore.errors import NotFoundError, StorageError, ValidationError
 from b2bcore.events import Aggregate, DomainEvent
+from b2bcore.ids import CompanyId
 from b2bcore.paging import Page, check_limit, decode_cursor, encode_cursor
 from b2bcore.serialization import converter, structure
 
@@ -33,12 +34,14 @@ __all__ = [
     "Scalar",
     "Session",
     "StoredRow",
+    "TenantDocuments",
     "UnitOfWorkLike",
     "row_value",
     "sortable_datetime",
 ]
 
 T = TypeVar("T")
+K = TypeVar("K", bound=str)
 Scalar = str | int | None
 Op = Literal["eq", "in", "ge", "gt", "le", "lt", "contains"]
 
@@ -334,3 +337,20 @@ class DocumentRepository(Generic[T]):
             last = rows[-1]
             next_cursor = encode_cursor(describe, [row_value(last, o) for o in order])
         return Page(items=items, next_cursor=next_cursor)
+
+
+class TenantDocuments(DocumentRepository[T], Generic[K, T]):
+    """A repository of one company's aggregates keyed by a typed id: the typed
+    ``get`` / ``add`` / ``update`` of a port, written once."""
+
+    def get(self, key: K, /, *, company_id: CompanyId) -> T:
+        """The aggregate ``key`` of ``company_id``; NotFoundError if there is none."""
+        return self._get(key, company_id)
+
+    def add(self, obj: T, /) -> None:
+        """Store a new aggregate; DuplicateError if its key is taken."""
+        self._add(obj)
+
+    def update(self, obj: T, /) -> None:
+        """Store a changed aggregate read at its version; ConcurrencyError if stale."""
+        self._update(obj)

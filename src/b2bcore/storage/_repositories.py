@@ -7,6 +7,7 @@ of :class:`~b2bcore.storage._documents.DocumentRepository`.
 from __future__ import annotations
 
 import builtins
+import enum
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,6 +114,7 @@ from b2bcore.storage._documents import (
     Filter,
     Query,
     StoredRow,
+    TenantDocuments,
     UnitOfWorkLike,
     row_value,
     sortable_datetime,
@@ -221,19 +223,21 @@ class CompanyDocuments(DocumentRepository[Company]):
         return self._page(company_id=None, limit=limit, cursor=cursor)
 
 
-class BusinessUnitDocuments(DocumentRepository[BusinessUnit]):
+def _enum_filter(
+    column: str, kind: type[enum.Enum], value: object, label: str, path: str
+) -> Filter:
+    """``column == value`` for a value of the enum ``kind`` (or its text);
+    anything else is a ValidationError saying it is not ``label``."""
+    try:
+        return Filter(column, "eq", kind(value).value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not {label}", path=path, value=value) from None
+
+
+class BusinessUnitDocuments(TenantDocuments[BusinessUnitId, BusinessUnit]):
     """:class:`~b2bcore.accounts.ports.BusinessUnitRepository` on documents."""
 
     collection = BUSINESS_UNITS
-
-    def get(self, unit_id: BusinessUnitId, /, *, company_id: CompanyId) -> BusinessUnit:
-        return self._get(unit_id, company_id)
-
-    def add(self, unit: BusinessUnit, /) -> None:
-        self._add(unit)
-
-    def update(self, unit: BusinessUnit, /) -> None:
-        self._update(unit)
 
     def list(
         self,
@@ -247,19 +251,10 @@ class BusinessUnitDocuments(DocumentRepository[BusinessUnit]):
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
-class UserDocuments(DocumentRepository[CompanyUser]):
+class UserDocuments(TenantDocuments[UserId, CompanyUser]):
     """:class:`~b2bcore.accounts.ports.UserRepository` on documents."""
 
     collection = USERS
-
-    def get(self, user_id: UserId, /, *, company_id: CompanyId) -> CompanyUser:
-        return self._get(user_id, company_id)
-
-    def add(self, user: CompanyUser, /) -> None:
-        self._add(user)
-
-    def update(self, user: CompanyUser, /) -> None:
-        self._update(user)
 
     def find_by_email(self, email: str, /, *, company_id: CompanyId) -> CompanyUser | None:
         if not isinstance(email, str):
@@ -297,19 +292,10 @@ ROLES: Collection[Role] = Collection(
 )
 
 
-class RoleDocuments(DocumentRepository[Role]):
+class RoleDocuments(TenantDocuments[RoleId, Role]):
     """:class:`~b2bcore.accounts.ports.RoleRepository` on documents."""
 
     collection = ROLES
-
-    def get(self, role_id: RoleId, /, *, company_id: CompanyId) -> Role:
-        return self._get(role_id, company_id)
-
-    def add(self, role: Role, /) -> None:
-        self._add(role)
-
-    def update(self, role: Role, /) -> None:
-        self._update(role)
 
     def list(
         self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
@@ -356,19 +342,10 @@ ASSISTED_SESSIONS: Collection[AssistedSession] = Collection(
 )
 
 
-class AssistedSessionDocuments(DocumentRepository[AssistedSession]):
+class AssistedSessionDocuments(TenantDocuments[AssistedSessionId, AssistedSession]):
     """:class:`~b2bcore.accounts.ports.AssistedSessionRepository` on documents."""
 
     collection = ASSISTED_SESSIONS
-
-    def get(self, session_id: AssistedSessionId, /, *, company_id: CompanyId) -> AssistedSession:
-        return self._get(session_id, company_id)
-
-    def add(self, session: AssistedSession, /) -> None:
-        self._add(session)
-
-    def update(self, session: AssistedSession, /) -> None:
-        self._update(session)
 
     def list(
         self,
@@ -971,19 +948,10 @@ RESERVATIONS: Collection[Reservation] = Collection(
 )
 
 
-class ReservationDocuments(DocumentRepository[Reservation]):
+class ReservationDocuments(TenantDocuments[ReservationId, Reservation]):
     """:class:`~b2bcore.catalog.ports.ReservationRepository` on documents (per company)."""
 
     collection = RESERVATIONS
-
-    def get(self, reservation_id: ReservationId, /, *, company_id: CompanyId) -> Reservation:
-        return self._get(reservation_id, company_id)
-
-    def add(self, reservation: Reservation, /) -> None:
-        self._add(reservation)
-
-    def update(self, reservation: Reservation, /) -> None:
-        self._update(reservation)
 
     def list(
         self,
@@ -1003,12 +971,9 @@ class ReservationDocuments(DocumentRepository[Reservation]):
         if code is not None:
             filters.append(Filter("sku", "eq", code))
         if status is not None:
-            try:
-                filters.append(Filter("status", "eq", ReservationStatus(status).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{status!r} is not a reservation status", path="status", value=status
-                ) from None
+            filters.append(
+                _enum_filter("status", ReservationStatus, status, "a reservation status", "status")
+            )
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
@@ -1186,19 +1151,10 @@ def _optional_user_id(value: object, path: str) -> str | None:
     return None if value is None else check_id(value, path=path)
 
 
-class CartDocuments(DocumentRepository[Cart]):
+class CartDocuments(TenantDocuments[CartId, Cart]):
     """:class:`~b2bcore.orders.ports.CartRepository` on documents (per company)."""
 
     collection = CARTS
-
-    def get(self, cart_id: CartId, /, *, company_id: CompanyId) -> Cart:
-        return self._get(cart_id, company_id)
-
-    def add(self, cart: Cart, /) -> None:
-        self._add(cart)
-
-    def update(self, cart: Cart, /) -> None:
-        self._update(cart)
 
     def list(
         self,
@@ -1234,7 +1190,7 @@ def _order_statuses(statuses: object) -> tuple[str, ...] | None:
     return tuple(sorted(out))
 
 
-class OrderDocuments(DocumentRepository[Order]):
+class OrderDocuments(TenantDocuments[OrderId, Order]):
     """:class:`~b2bcore.orders.ports.OrderRepository` on documents (per company).
 
     The ``skus`` column lists the order's SKUs as ``|A|B|`` and ``search`` holds the
@@ -1242,15 +1198,6 @@ class OrderDocuments(DocumentRepository[Order]):
     """
 
     collection = ORDERS
-
-    def get(self, order_id: OrderId, /, *, company_id: CompanyId) -> Order:
-        return self._get(order_id, company_id)
-
-    def add(self, order: Order, /) -> None:
-        self._add(order)
-
-    def update(self, order: Order, /) -> None:
-        self._update(order)
 
     def list(
         self,
@@ -1304,19 +1251,10 @@ class OrderDocuments(DocumentRepository[Order]):
         )
 
 
-class ShipmentDocuments(DocumentRepository[Shipment]):
+class ShipmentDocuments(TenantDocuments[ShipmentId, Shipment]):
     """:class:`~b2bcore.orders.ports.ShipmentRepository` on documents (per company)."""
 
     collection = SHIPMENTS
-
-    def get(self, shipment_id: ShipmentId, /, *, company_id: CompanyId) -> Shipment:
-        return self._get(shipment_id, company_id)
-
-    def add(self, shipment: Shipment, /) -> None:
-        self._add(shipment)
-
-    def update(self, shipment: Shipment, /) -> None:
-        self._update(shipment)
 
     def for_order(self, order_id: OrderId, /, *, company_id: CompanyId) -> list[Shipment]:
         order = check_id(order_id, path="order_id")
@@ -1324,19 +1262,10 @@ class ShipmentDocuments(DocumentRepository[Shipment]):
         return sorted(found, key=lambda s: (s.shipped_at, s.id))
 
 
-class InvoiceDocuments(DocumentRepository[Invoice]):
+class InvoiceDocuments(TenantDocuments[InvoiceId, Invoice]):
     """:class:`~b2bcore.orders.ports.InvoiceRepository` on documents (per company)."""
 
     collection = INVOICES
-
-    def get(self, invoice_id: InvoiceId, /, *, company_id: CompanyId) -> Invoice:
-        return self._get(invoice_id, company_id)
-
-    def add(self, invoice: Invoice, /) -> None:
-        self._add(invoice)
-
-    def update(self, invoice: Invoice, /) -> None:
-        self._update(invoice)
 
     def list(
         self,
@@ -1354,12 +1283,9 @@ class InvoiceDocuments(DocumentRepository[Invoice]):
         if order is not None:
             filters.append(Filter("order_id", "eq", order))
         if status is not None:
-            try:
-                filters.append(Filter("status", "eq", InvoiceStatus(status).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{status!r} is not an invoice status", path="status", value=status
-                ) from None
+            filters.append(
+                _enum_filter("status", InvoiceStatus, status, "an invoice status", "status")
+            )
         if due_before is not None:
             day = to_utc(due_before, path="due_before").date().isoformat()
             filters.append(Filter("due_date", "lt", day))
@@ -1374,19 +1300,10 @@ class InvoiceDocuments(DocumentRepository[Invoice]):
         )
 
 
-class SalesQuoteDocuments(DocumentRepository[Quote]):
+class SalesQuoteDocuments(TenantDocuments[QuoteId, Quote]):
     """:class:`~b2bcore.orders.ports.SalesQuoteRepository` on documents (per company)."""
 
     collection = SALES_QUOTES
-
-    def get(self, quote_id: QuoteId, /, *, company_id: CompanyId) -> Quote:
-        return self._get(quote_id, company_id)
-
-    def add(self, quote: Quote, /) -> None:
-        self._add(quote)
-
-    def update(self, quote: Quote, /) -> None:
-        self._update(quote)
 
     def list(
         self,
@@ -1400,12 +1317,7 @@ class SalesQuoteDocuments(DocumentRepository[Quote]):
     ) -> Page[Quote]:
         filters: list[Filter] = []
         if status is not None:
-            try:
-                filters.append(Filter("status", "eq", QuoteStatus(status).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{status!r} is not a quote status", path="status", value=status
-                ) from None
+            filters.append(_enum_filter("status", QuoteStatus, status, "a quote status", "status"))
         requester = _optional_user_id(requester_id, "requester_id")
         if requester is not None:
             filters.append(Filter("requester_id", "eq", requester))
@@ -1420,19 +1332,10 @@ class SalesQuoteDocuments(DocumentRepository[Quote]):
         )
 
 
-class ShoppingListDocuments(DocumentRepository[ShoppingList]):
+class ShoppingListDocuments(TenantDocuments[ShoppingListId, ShoppingList]):
     """:class:`~b2bcore.orders.ports.ShoppingListRepository` on documents (per company)."""
 
     collection = SHOPPING_LISTS
-
-    def get(self, list_id: ShoppingListId, /, *, company_id: CompanyId) -> ShoppingList:
-        return self._get(list_id, company_id)
-
-    def add(self, shopping_list: ShoppingList, /) -> None:
-        self._add(shopping_list)
-
-    def update(self, shopping_list: ShoppingList, /) -> None:
-        self._update(shopping_list)
 
     def remove(self, shopping_list: ShoppingList, /) -> None:
         _remove_as_read(self, shopping_list, shopping_list.company_id)
@@ -1540,19 +1443,10 @@ def _subject_ref(value: object) -> str:
     return str(value)
 
 
-class ApprovalFlowDocuments(DocumentRepository[ApprovalFlow]):
+class ApprovalFlowDocuments(TenantDocuments[FlowId, ApprovalFlow]):
     """:class:`~b2bcore.approvals.ports.ApprovalFlowRepository` on documents."""
 
     collection = APPROVAL_FLOWS
-
-    def get(self, flow_id: FlowId, /, *, company_id: CompanyId) -> ApprovalFlow:
-        return self._get(flow_id, company_id)
-
-    def add(self, flow: ApprovalFlow, /) -> None:
-        self._add(flow)
-
-    def update(self, flow: ApprovalFlow, /) -> None:
-        self._update(flow)
 
     def pending_for(self, subject: SubjectRef, /, *, company_id: CompanyId) -> ApprovalFlow | None:
         page = self._page(
@@ -1575,12 +1469,7 @@ class ApprovalFlowDocuments(DocumentRepository[ApprovalFlow]):
     ) -> Page[ApprovalFlow]:
         filters = []
         if status is not None:
-            try:
-                filters.append(Filter("status", "eq", FlowStatus(status).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{status!r} is not a flow status", path="status", value=status
-                ) from None
+            filters.append(_enum_filter("status", FlowStatus, status, "a flow status", "status"))
         who = _optional_id(requester_id, "requester_id")
         if who is not None:
             filters.append(Filter("requester_id", "eq", who))
@@ -1615,19 +1504,10 @@ BUDGETS: Collection[Budget] = Collection(
 )
 
 
-class BudgetDocuments(DocumentRepository[Budget]):
+class BudgetDocuments(TenantDocuments[BudgetId, Budget]):
     """:class:`~b2bcore.approvals.ports.BudgetRepository` on documents."""
 
     collection = BUDGETS
-
-    def get(self, budget_id: BudgetId, /, *, company_id: CompanyId) -> Budget:
-        return self._get(budget_id, company_id)
-
-    def add(self, budget: Budget, /) -> None:
-        self._add(budget)
-
-    def update(self, budget: Budget, /) -> None:
-        self._update(budget)
 
     def list(
         self, *, company_id: CompanyId, limit: int = DEFAULT_LIMIT, cursor: str | None = None
@@ -1648,19 +1528,10 @@ DELEGATIONS: Collection[Delegation] = Collection(
 )
 
 
-class DelegationDocuments(DocumentRepository[Delegation]):
+class DelegationDocuments(TenantDocuments[DelegationId, Delegation]):
     """:class:`~b2bcore.approvals.ports.DelegationRepository` on documents."""
 
     collection = DELEGATIONS
-
-    def get(self, delegation_id: DelegationId, /, *, company_id: CompanyId) -> Delegation:
-        return self._get(delegation_id, company_id)
-
-    def add(self, delegation: Delegation, /) -> None:
-        self._add(delegation)
-
-    def update(self, delegation: Delegation, /) -> None:
-        self._update(delegation)
 
     def list(
         self,
@@ -2105,20 +1976,11 @@ DOCUMENTS: Collection[Document] = Collection(
 )
 
 
-class AssetDocuments(DocumentRepository[Asset]):
+class AssetDocuments(TenantDocuments[AssetId, Asset]):
     """:class:`~b2bcore.assets.ports.AssetRepository` on documents (per company); the
     serial number is unique per company through the case-folded ``serial_key``."""
 
     collection = ASSETS
-
-    def get(self, asset_id: AssetId, /, *, company_id: CompanyId) -> Asset:
-        return self._get(asset_id, company_id)
-
-    def add(self, asset: Asset, /) -> None:
-        self._add(asset)
-
-    def update(self, asset: Asset, /) -> None:
-        self._update(asset)
 
     def find_by_serial(self, serial_number: str, /, *, company_id: CompanyId) -> Asset | None:
         key = normalize_serial(serial_number).casefold()
@@ -2143,12 +2005,7 @@ class AssetDocuments(DocumentRepository[Asset]):
     ) -> Page[Asset]:
         filters: list[Filter] = []
         if status is not None:
-            try:
-                filters.append(Filter("status", "eq", AssetStatus(status).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{status!r} is not an asset status", path="status", value=status
-                ) from None
+            filters.append(_enum_filter("status", AssetStatus, status, "an asset status", "status"))
         equal: tuple[tuple[str, str | None], ...] = (("sku", sku), ("order_id", order_id))
         for column, value in equal:
             checked = _optional_id(value, column)
@@ -2181,21 +2038,12 @@ def _claim_statuses(statuses: object) -> tuple[str, ...] | None:
     return tuple(sorted(out))
 
 
-class ClaimDocuments(DocumentRepository[Claim]):
+class ClaimDocuments(TenantDocuments[ClaimId, Claim]):
     """:class:`~b2bcore.claims.ports.ClaimRepository` on documents (per company); the
     ``asset_ids`` and ``order_ids`` columns list a claim's assets and orders as
     ``|a|b|`` (``contains`` filters)."""
 
     collection = CLAIMS
-
-    def get(self, claim_id: ClaimId, /, *, company_id: CompanyId) -> Claim:
-        return self._get(claim_id, company_id)
-
-    def add(self, claim: Claim, /) -> None:
-        self._add(claim)
-
-    def update(self, claim: Claim, /) -> None:
-        self._update(claim)
 
     def list(
         self,
@@ -2261,28 +2109,16 @@ class ClaimMessageDocuments(DocumentRepository[ClaimMessage]):
     ) -> Page[ClaimMessage]:
         filters = [Filter("claim_id", "eq", check_id(claim_id, path="claim_id"))]
         if visibility is not None:
-            try:
-                filters.append(Filter("visibility", "eq", Visibility(visibility).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{visibility!r} is not a visibility", path="visibility", value=visibility
-                ) from None
+            filters.append(
+                _enum_filter("visibility", Visibility, visibility, "a visibility", "visibility")
+            )
         return self._page(company_id=company_id, filters=filters, limit=limit, cursor=cursor)
 
 
-class ClaimTallyDocuments(DocumentRepository[ClaimTally]):
+class ClaimTallyDocuments(TenantDocuments[OrderId, ClaimTally]):
     """:class:`~b2bcore.claims.ports.ClaimTallyRepository` on documents (one per order)."""
 
     collection = CLAIM_TALLIES
-
-    def get(self, order_id: OrderId, /, *, company_id: CompanyId) -> ClaimTally:
-        return self._get(order_id, company_id)
-
-    def add(self, tally: ClaimTally, /) -> None:
-        self._add(tally)
-
-    def update(self, tally: ClaimTally, /) -> None:
-        self._update(tally)
 
 
 class FileDocuments(DocumentRepository[Document]):
@@ -2316,12 +2152,7 @@ class FileDocuments(DocumentRepository[Document]):
                 raise ValidationError("must be a DocumentLink", path="link", value=link)
             filters.append(Filter("links", "contains", f"|{link.key}|"))
         if kind is not None:
-            try:
-                filters.append(Filter("kind", "eq", DocumentKind(kind).value))
-            except ValueError:
-                raise ValidationError(
-                    f"{kind!r} is not a document kind", path="kind", value=kind
-                ) from None
+            filters.append(_enum_filter("kind", DocumentKind, kind, "a document kind", "kind"))
         return self._page(
             company_id=PLATFORM if company_id is None else company_id,
             filters=filters,
