@@ -7,9 +7,11 @@ embedded SQLite file and prints what it stored. The demo grows with every contex
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -41,11 +43,11 @@ from b2bcore.catalog import (
 )
 from b2bcore.claims import Priority
 from b2bcore.clock import FixedClock
-from b2bcore.documents import DocumentKind, DocumentLink, FileSystemBlobStore
+from b2bcore.documents import BlobStore, DocumentKind, DocumentLink, FileSystemBlobStore
 from b2bcore.errors import B2BCoreError, ConflictError
 from b2bcore.events import DomainEvent
 from b2bcore.ids import BusinessUnitId, CategoryId, PriceListId, ProductId, Sku
-from b2bcore.l10n import SUPPORTED_LOCALES, format_datetime, format_money
+from b2bcore.l10n import SUPPORTED_LOCALES, format_date, format_datetime, format_money, get_zone
 from b2bcore.money import Money
 from b2bcore.orders import TrackingStatus
 from b2bcore.paging import iterate
@@ -63,9 +65,10 @@ from b2bcore.pricing import (
 )
 from b2bcore.scheduling import Availability, ServiceType
 from b2bcore.scheduling import Resource as ServiceResource
+from b2bcore.storage.ports import Store
 from b2bcore.storage.sqlite import SQLiteStore
 
-__all__ = ["main"]
+__all__ = ["main", "run_demo", "run_demo_on"]
 
 DEMO_START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TZ = "Europe/Berlin"
@@ -320,15 +323,27 @@ def _catalog_story(portal: Portal) -> None:
     )
 
 
-def _orders_story(portal: Portal, clock: FixedClock) -> tuple[str, str, list[str]]:
-    """Ben orders, the seller ships part of it and invoices it, the carrier reports;
-    later a seal gets a new contract price and Ben reorders."""
+def _orders_story(portal: Portal, clock: FixedClock) -> tuple[str, str]:
+    """Globex buys two PX-200 machines with parts; Ben orders, the seller ships part
+    of it and invoices it, the carrier reports; later a seal gets a new contract
+    price (Ben's reorder, in the agent chapter, meets it)."""
     op, ben = Actor.operator_for("acme", "op-olga"), Actor.user("acme", "u-ben")
-    for sku, on_hand in (("PUMP-200", 2), ("SEAL-7", 40), ("HOSE-2", 10)):
+    stock = (("PX-200", 5), ("PUMP-200", 20), ("SEAL-7", 40), ("HOSE-2", 10), ("GAUGE-1", 10))
+    for sku, on_hand in stock:
         portal.catalog.set_stock(
             operator_id="op-olga", sku=sku, location="leipzig", on_hand=on_hand
         )
     orders = portal.orders
+    gia = Actor.user("globex", "u-gia")
+    portal.accounts.grant_role(gia, user_id="u-gia", role_id="buyer")
+    for key, lines in (
+        ("gia-1", (("PX-200", 1), ("SEAL-7", 2), ("GAUGE-1", 1))),
+        ("gia-2", (("PX-200", 1), ("SEAL-7", 2), ("HOSE-2", 1))),
+    ):
+        basket = orders.create_cart(gia, currency="EUR")
+        for sku, quantity in lines:
+            orders.add_to_cart(gia, basket.id, sku, quantity)
+        orders.checkout(gia, basket.id, idempotency_key=key)
     cart = orders.create_cart(ben, currency="EUR")
     for sku, quantity in (("PUMP-200", 1), ("SEAL-7", 4), ("HOSE-2", 1)):
         orders.add_to_cart(ben, cart.id, sku, quantity)
@@ -362,15 +377,11 @@ def _orders_story(portal: Portal, clock: FixedClock) -> tuple[str, str, list[str
         ),
     )
     clock.advance(timedelta(minutes=1))
-    again = orders.reorder(ben, order.id)
-    return order.id, invoice.id, [line.describe() for line in again.report]
+    return order.id, invoice.id
 
 
-def _print_orders(
-    portal: Portal, order_id: str, invoice_id: str, reordered: list[str], locale: str
-) -> None:
-    """Ben's order as he follows it: the timeline, what is still to come, the invoice,
-    and the reorder report."""
+def _print_orders(portal: Portal, order_id: str, invoice_id: str, locale: str) -> None:
+    """Ben's order as he follows it: the timeline, what is still to come, the invoice."""
     print()
     ben = Actor.user("acme", "u-ben")
     tracking = portal.orders.track_order(ben, order_id)
@@ -385,9 +396,6 @@ def _print_orders(
     invoice = portal.orders.get_invoice(ben, invoice_id)
     shown = format_money(invoice.total, locale=locale)
     print(f"  invoice {shown}, {invoice.terms.describe()}, due {invoice.due_date.isoformat()}")
-    print("Reorder at today's prices:")
-    for line in reordered:
-        print(f"  {line}")
 
 
 def _scheduling_story(portal: Portal, clock: FixedClock) -> tuple[str, list[str]]:
@@ -449,6 +457,11 @@ def _claims_story(portal: Portal, clock: FixedClock) -> str:
     )  # fmt: skip
     cover = Warranty(until=date(2028, 9, 14), terms="2 years parts and labour")
     portal.assets.verify(kim, pump.id, warranty=cover)
+    older = portal.assets.register(
+        ben, serial_number="PX200-0017", sku="PX-200", business_unit_id="maint",
+        site="Leipzig, hall 1", installed_on=date(2025, 1, 31),
+    )  # fmt: skip
+    portal.assets.verify(kim, older.id, warranty=Warranty(until=date(2027, 1, 31)))
     photo = portal.documents.upload(
         ben, title="Rattling bearing, hall 2", kind=DocumentKind.PHOTO,
         content=b"\x89PNG\r\n\x1a\n" + bytes(64), media_type="image/png",
@@ -509,10 +522,11 @@ def _print_claim(portal: Portal, claim_id: str, locale: str) -> None:
         print(f"  service clock: {sla.describe()}")
 
 
-def _approvals_story(portal: Portal, clock: FixedClock) -> tuple[str, ApprovalPreview]:
-    """Ben's cart of seven pumps is over his 5,000 EUR buying limit: the plant's
-    approver and its manager must approve; the manager is on leave and has delegated
-    to Ana."""
+def _approvals_story(portal: Portal, clock: FixedClock) -> tuple[str, ApprovalPreview, str]:
+    """Ben's order of four pumps is over the 2,500 EUR approval limit: it waits in
+    pending_approval until the plant's approver and its manager approve; the manager
+    is on leave and has delegated to Ana. Delivering the flow's completion from the
+    outbox places the order."""
     ana, ben = Actor.user("acme", "u-ana"), Actor.user("acme", "u-ben")
     portal.accounts.invite_user(
         ana,
@@ -532,9 +546,9 @@ def _approvals_story(portal: Portal, clock: FixedClock) -> tuple[str, ApprovalPr
             calendar=office,
             rules=[
                 ApprovalRule(
-                    id="over-5k",
-                    name="Orders over 5,000 EUR",
-                    condition="total > 5000 EUR",
+                    id="over-2500",
+                    name="Orders over 2,500 EUR",
+                    condition="total > 2500 EUR",
                     tiers=[
                         ApprovalTier(
                             name="Plant approval",
@@ -548,7 +562,7 @@ def _approvals_story(portal: Portal, clock: FixedClock) -> tuple[str, ApprovalPr
             ],
         ),
     )
-    priced = portal.pricing.price_cart(ben, [CartLineInput(PUMP, 7)], currency="EUR")
+    priced = portal.pricing.price_cart(ben, [CartLineInput(PUMP, 4)], currency="EUR")
     cart = Subject(
         ref=SubjectRef("cart", "ben-pumps"),
         company_id="acme",
@@ -574,23 +588,33 @@ def _approvals_story(portal: Portal, clock: FixedClock) -> tuple[str, ApprovalPr
         reason="on leave until Friday",
     )
     preview = portal.approvals.preview(ben, cart)
-    flow = portal.approvals.submit(ben, cart, flow_id="approval-ben-pumps")
+    basket = portal.orders.create_cart(ben, currency="EUR")
+    portal.orders.add_to_cart(ben, basket.id, "PUMP-200", 4)
+    order = portal.orders.checkout(
+        ben, basket.id, idempotency_key="ben-pumps", po_number="PO-2026-131"
+    )
+    flow_id = order.approval_flow_id
+    assert flow_id is not None, order.status
     clock.advance(timedelta(minutes=30))
     portal.approvals.decide(
-        Actor.user("acme", "u-clara"), flow.id, approve=True, comment="needed for line 3"
+        Actor.user("acme", "u-clara"), flow_id, approve=True, comment="needed for line 3"
     )
     clock.advance(timedelta(minutes=45))
-    portal.approvals.decide(ana, flow.id, approve=True, on_behalf_of="u-dev")
-    return flow.id, preview
+    portal.approvals.decide(ana, flow_id, approve=True, on_behalf_of="u-dev")
+    portal.dispatch()  # the flow's completion places the order
+    return flow_id, preview, order.id
 
 
-def _print_approval(portal: Portal, flow_id: str, preview: ApprovalPreview, locale: str) -> None:
-    """The preview Ben saw (why approval is needed, who can give it), the decisions."""
+def _print_approval(
+    portal: Portal, flow_id: str, preview: ApprovalPreview, order_id: str, locale: str
+) -> None:
+    """The preview Ben saw (why approval is needed, who can give it), the decisions,
+    and the order the approval placed."""
     ben = Actor.user("acme", "u-ben")
     flow = portal.approvals.get_flow(ben, flow_id)
     total = format_money(flow.subject.total, locale=locale)
     print()
-    print(f"Approval of Ben's cart of 7 PUMP-200 ({total}; Ben may buy up to 5,000 EUR):")
+    print(f"Approval of Ben's order of 4 PUMP-200 ({total}; over the 2,500 EUR approval limit):")
     (rule,) = (r for r in preview.rules if r.matched)
     print(f"  {rule.name}: {'; '.join(str(c) for c in rule.checks)}")
     for tier in rule.tiers:
@@ -607,6 +631,224 @@ def _print_approval(portal: Portal, flow_id: str, preview: ApprovalPreview, loca
     assert elapsed is not None
     hours = "" if business is None else f", {_minutes(business)} of business hours"
     print(f"  {flow.status.value} after {_minutes(elapsed)}{hours}")
+    order = portal.orders.get_order(ben, order_id)
+    print(f"  order {order.po_number}: {order.status.value} (was pending_approval)")
+
+
+def _maintenance_story(portal: Portal, clock: FixedClock) -> tuple[str, list[str]]:
+    """Ben books the PX-200's annual maintenance for the week Europe/Berlin moves to
+    summer time (Sunday 28 March 2027): the technicians' hours stay 08:00 local on
+    both sides of the change, one hour earlier in UTC after it."""
+    sch, ben = portal.scheduling, Actor.user("acme", "u-ben")
+    sch.save_service_type(
+        operator_id="op-olga",
+        service_type=ServiceType(
+            id="px200-annual",
+            name="PX-200 annual maintenance",
+            duration_minutes=120,
+            interval_minutes=60,
+            required_skills={"pumps"},
+            min_notice_minutes=24 * 60,
+            horizon_days=180,
+        ),
+    )
+    zone = get_zone(TZ)
+    start, end = datetime(2027, 3, 26, tzinfo=zone), datetime(2027, 3, 30, tzinfo=zone)
+    slots = sch.find_slots(ben, "px200-annual", start=start, end=end, tz=TZ)
+    friday = next(s for s in slots if s.local_start.day == 26)
+    monday = next(s for s in slots if s.local_start.day == 29)
+    shown = [
+        f"{s.local_start:%a %d.%m. %H:%M} local = {s.start.astimezone(UTC):%H:%M} UTC"
+        for s in (friday, monday)
+    ]
+    pump = portal.assets.find_by_serial(ben, "PX200-0042")
+    held = sch.hold(ben, "px200-annual", monday.start, asset_id=pump.id,
+                    notes="annual maintenance, hall 2")  # fmt: skip
+    return sch.confirm(ben, held.id).id, shown
+
+
+def _print_maintenance(portal: Portal, booking_id: str, slots: list[str], locale: str) -> None:
+    """The annual maintenance booked across the change to summer time."""
+    ben = Actor.user("acme", "u-ben")
+    booking = portal.scheduling.appointment(ben, booking_id)
+    print()
+    print("Annual maintenance, booked across the clock change (Europe/Berlin, 28 March 2027):")
+    print(f"  first slots: {'; '.join(slots)}")
+    when = format_datetime(booking.start, locale=locale, tz=TZ, width="short")
+    utc = f"{booking.start:%H:%M} UTC"
+    print(f"  {booking.status.value}: {when} ({utc}) with {', '.join(booking.resource_ids)}")
+    ical = portal.scheduling.ical(ben, booking_id)
+    shown = [line for line in ical.splitlines() if line.startswith("DTSTART;")]
+    print(f"  iCalendar: {'  '.join(shown)}")
+
+
+def _assisted_story(portal: Portal, clock: FixedClock, order_id: str) -> tuple[str, list[str], str]:
+    """A week later Ben calls: agent Sam, in an assisted session, reorders his first
+    order (the seal's new contract price applies). Ben then orders three more pumps,
+    which wait for approval."""
+    clock.set(datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
+    session = portal.accounts.start_assisted_session(
+        agent_id="agent-sam",
+        company_id="acme",
+        customer_user_id="u-ben",
+        reason="phone call: reorder PO-2026-118",
+        permissions=[Permission.ORDERS_BUY, Permission.ORDERS_VIEW],
+        duration=timedelta(minutes=30),
+    )
+    sam, orders = Actor.assisted(session), portal.orders
+    filled = orders.reorder(sam, order_id)
+    again = orders.checkout(sam, filled.cart.id, idempotency_key="sam-reorder",
+                            po_number="PO-2026-140")  # fmt: skip
+    clock.advance(timedelta(minutes=5))
+    portal.accounts.end_assisted_session(sam, session_id=session.id)
+    clock.advance(timedelta(hours=2))
+    ben = Actor.user("acme", "u-ben")
+    basket = orders.create_cart(ben, currency="EUR")
+    orders.add_to_cart(ben, basket.id, "PUMP-200", 3)
+    orders.checkout(ben, basket.id, idempotency_key="ben-pumps-2", po_number="PO-2026-141")
+    portal.dispatch()
+    return again.id, [line.describe() for line in filled.report], session.id
+
+
+def _print_assisted(portal: Portal, order_id: str, report: list[str], locale: str) -> None:
+    """The agent's reorder: the report per line and the order placed for Ben."""
+    ben = Actor.user("acme", "u-ben")
+    order = portal.orders.get_order(ben, order_id)
+    when = format_datetime(order.created_at, locale=locale, tz=TZ, width="short")
+    print()
+    print(f"Agent Sam, in an assisted session for Ben, reorders PO-2026-118 ({when}):")
+    for line in report:
+        print(f"  {line}")
+    total = format_money(order.total, locale=locale)
+    session = "assisted session" if order.assisted_session_id else "self-service"
+    print(f"  order {order.po_number}: {total}, {order.status.value}, "
+          f"by {order.placed_by} for {order.requester_id} ({session})")  # fmt: skip
+
+
+def _print_bought_together(portal: Portal) -> None:
+    """What other buyers bought with the PX-200 — only what ACME may buy."""
+    ben = Actor.user("acme", "u-ben")
+    print()
+    print("Frequently bought together with the PX-200 (all buyers' orders, ACME's assortment):")
+    for s in portal.frequently_bought_together(ben, "PX-200"):
+        print(f"  {s.sku:<9} {s.reason}")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: str = "") -> list[str]:
+    """Rows under headers, columns padded; columns whose index is in ``right`` are
+    right-aligned."""
+    if not rows:
+        return ["  (none)"]
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            str(c).rjust(w) if str(i) in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return ("  " + "  ".join(parts)).rstrip()
+
+    rule = "  " + "  ".join("-" * w for w in widths)
+    return [line(headers), rule, *(line(r) for r in rows)]
+
+
+def _print_dashboard(portal: Portal, locale: str) -> None:  # noqa: PLR0915 - one table per section
+    """Ben's client dashboard as tidy text tables, and what waits on Clara."""
+    ben = Actor.user("acme", "u-ben")
+    board = portal.insights.client_dashboard(ben, tz=TZ)
+    money = functools.partial(format_money, locale=locale)
+
+    def when(at: datetime) -> str:
+        return format_datetime(at, locale=locale, tz=TZ, width="short")
+
+    def po(order_id: str) -> str:
+        return portal.orders.get_order(ben, order_id).po_number or order_id
+
+    print()
+    print(f"Ben's dashboard, {when(board.at)} ({TZ}):")
+    print()
+    counts = ", ".join(f"{c.count} {c.status.value}" for c in board.orders.by_status)
+    print(f"Open orders: {board.orders.count} ({counts})")
+    rows = []
+    for o in board.orders.orders:
+        t = o.tracking
+        track = "" if t is None else f"{t.status.value} {t.location} {when(t.at)} ({t.carrier})"
+        rows.append([o.po_number, o.status.value, money(o.total), track])
+    for text in _table(["PO", "Status", "Total", "Latest tracking"], rows, right="2"):
+        print(text)
+    print()
+    owed = ", ".join(money(m) for m in board.invoices.outstanding) or money(Money("0", "EUR"))
+    print(f"Invoices: {len(board.invoices.open)} open, {board.invoices.overdue_count} overdue, "
+          f"outstanding {owed}")  # fmt: skip
+    rows = [
+        [po(i.order_id), money(i.total), money(i.balance),
+         format_date(i.due_date, locale=locale), "overdue" if i.overdue else "open"]
+        for i in board.invoices.open
+    ]  # fmt: skip
+    for text in _table(["Order", "Total", "Balance", "Due", "State"], rows, right="12"):
+        print(text)
+    print()
+    print(f"Open claims: {len(board.claims.open)}")
+    rows = [
+        [c.title, c.status.value, c.priority.value, c.sla.value,
+         when(c.eta) if c.eta else "-"]
+        for c in board.claims.open
+    ]  # fmt: skip
+    for text in _table(["Claim", "Status", "Priority", "SLA", "ETA"], rows):
+        print(text)
+    print()
+    print(f"Upcoming appointments: {len(board.appointments)}")
+    rows = [
+        [when(a.start), a.title, ", ".join(a.resource_ids), a.status.value]
+        for a in board.appointments
+    ]
+    for text in _table(["When", "Service", "With", "Status"], rows):
+        print(text)
+    print()
+    print(f"Warranties ending within 90 days: {len(board.warranties)}")
+    rows = [
+        [w.serial_number, w.sku, format_date(w.until, locale=locale), str(w.days_left)]
+        for w in board.warranties
+    ]
+    for text in _table(["Serial", "SKU", "Until", "Days left"], rows, right="3"):
+        print(text)
+    print()
+    approvals = board.approvals
+    print(f"Approvals: {len(approvals.waiting_on_me)} waiting on me, "
+          f"{len(approvals.mine_waiting)} of mine waiting on others")  # fmt: skip
+    rows = [
+        [po(a.subject_id), money(a.total), when(a.submitted_at), a.tier_name]
+        for a in approvals.mine_waiting
+    ]
+    for text in _table(["Order", "Total", "Submitted", "Waiting on"], rows, right="1"):
+        print(text)
+    print()
+    print("Suggestions:")
+    rows = [
+        ["buy again", s.sku, f"{s.status.value}, every {s.cadence.days} days"]
+        for s in board.suggestions.buy_again
+    ] + [
+        ["bought together", s.sku, f"{float(s.confidence):.0%} of orders with {s.for_sku}"]
+        for s in board.suggestions.bought_together
+    ]
+    for text in _table(["Kind", "SKU", "Why"], rows):
+        print(text)
+    print()
+    print("Spend:")
+    this, last = board.this_month.start, board.last_month.start
+    zone = get_zone(TZ)
+    rows = [
+        [s.currency, money(s.this_month), money(s.last_month), money(s.change)] for s in board.spend
+    ]
+    headers = ["Currency", f"{this.astimezone(zone):%Y-%m}", f"{last.astimezone(zone):%Y-%m}",
+               "Change"]  # fmt: skip
+    for text in _table(headers, rows, right="123"):
+        print(text)
+    clara = portal.insights.client_dashboard(Actor.user("acme", "u-clara"), tz=TZ)
+    for a in clara.approvals.waiting_on_me:
+        print()
+        print(f"Waiting on Clara: {po(a.subject_id)} by {a.requester_id}, {money(a.total)} "
+              f"({a.tier_name})")  # fmt: skip
 
 
 def _minutes(value: timedelta) -> str:
@@ -614,26 +856,40 @@ def _minutes(value: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def run_demo(db: Path, locale: str) -> int:  # noqa: PLR0915 - one statement per chapter
+def run_demo(db: Path, locale: str) -> int:
     """Run the demo story against the SQLite file ``db``; return the exit code."""
-    clock = FixedClock(DEMO_START)
     blobs = FileSystemBlobStore(db.with_name(db.name + ".blobs"))  # document contents
-    with SQLiteStore(db) as store:
+    return run_demo_on(lambda: SQLiteStore(db), where=str(db), blobs=blobs, locale=locale)
+
+
+def run_demo_on(  # noqa: PLR0915 - one statement per chapter
+    open_store: Callable[[], Store], *, where: str, blobs: BlobStore, locale: str
+) -> int:
+    """Run the demo story on the stores ``open_store()`` opens (twice: once to write
+    the story, once to read it back), in the order of the aftersales story: accounts,
+    the catalog's spare parts, two companies' contract prices, an order approved by
+    two approvers (one delegated), partial shipment, tracking and invoice, a warranty
+    claim with a photo, the technician slots (one across a DST change), an agent's
+    assisted reorder at a changed price, suggestions, and Ben's client dashboard."""
+    clock = FixedClock(DEMO_START)
+    with closing(open_store()) as store:
         portal = Portal(store, clock=clock, blobs=blobs)
         notes = _story(portal, clock, locale)
         prices = _pricing_story(portal, clock)
         _catalog_story(portal)
-        order_id, invoice_id, reordered = _orders_story(portal, clock)
+        order_id, invoice_id = _orders_story(portal, clock)
         booking_id, free_slots = _scheduling_story(portal, clock)
-        approval_id, approval_preview = _approvals_story(portal, clock)
+        approval_id, approval_preview, approved_order = _approvals_story(portal, clock)
         claim_id = _claims_story(portal, clock)
+        maintenance_id, dst_slots = _maintenance_story(portal, clock)
+        reorder_id, reordered, _session = _assisted_story(portal, clock, order_id)
 
-    # Read everything back from the file with a fresh store: it really was stored.
-    with SQLiteStore(db) as store:
-        portal = Portal(store, clock=clock)
+    # Read everything back with a fresh store: it really was stored.
+    with closing(open_store()) as store:
+        portal = Portal(store, clock=clock, blobs=blobs)
         ana = Actor.user("acme", "u-ana")
         company = portal.accounts.get_company(ana)
-        print(f"b2bcore {__version__} demo — data in {db}")
+        print(f"b2bcore {__version__} demo — data in {where}")
         print()
         print(f"{company.name} ({company.id}, {company.country})")
         for line in _tree_lines(portal.accounts.business_unit_tree(ana)):
@@ -649,10 +905,6 @@ def run_demo(db: Path, locale: str) -> int:  # noqa: PLR0915 - one statement per
         for note in notes:
             print(note)
         print()
-        print("The same spare part, two contracts:")
-        for explanation in prices:
-            print(explanation)
-        print()
         print("Spare parts and accessories for Ben's PX-200 (ACME's assortment and prices):")
         related = portal.catalog.related_products(
             Actor.user("acme", "u-ben"), "PX-200", currency="EUR", types=["spare_part", "accessory"]
@@ -660,6 +912,18 @@ def run_demo(db: Path, locale: str) -> int:  # noqa: PLR0915 - one statement per
         for item in related:
             shown = format_money(item.quote.unit_price, locale=locale)
             print(f"  {item.type.label:<10} {item.sku:<9} {shown:>12}  {item.reason}")
+        print()
+        print("The same spare part, two contracts:")
+        for explanation in prices:
+            print(explanation)
+        _print_approval(portal, approval_id, approval_preview, approved_order, locale)
+        _print_orders(portal, order_id, invoice_id, locale)
+        _print_claim(portal, claim_id, locale)
+        _print_appointment(portal, booking_id, free_slots, locale)
+        _print_maintenance(portal, maintenance_id, dst_slots, locale)
+        _print_assisted(portal, reorder_id, reordered, locale)
+        _print_bought_together(portal)
+        _print_dashboard(portal, locale)
         print()
         print("Audit trail:")
         trail = iterate(lambda cursor: portal.accounts.audit_trail(ana, cursor=cursor))
@@ -674,10 +938,6 @@ def run_demo(db: Path, locale: str) -> int:  # noqa: PLR0915 - one statement per
         report = portal.dispatch({DomainEvent: [delivered.append]})
         print()
         print(f"Outbox: {report.delivered} events delivered, {report.failed} failed")
-        _print_orders(portal, order_id, invoice_id, reordered, locale)
-        _print_appointment(portal, booking_id, free_slots, locale)
-        _print_approval(portal, approval_id, approval_preview, locale)
-        _print_claim(portal, claim_id, locale)
     return 0
 
 

@@ -42,6 +42,7 @@ from b2bcore.documents.blobs import BlobStore
 from b2bcore.documents.service import DocumentsService
 from b2bcore.events import DomainEvent
 from b2bcore.ids import CompanyId
+from b2bcore.insights.service import InsightsService
 from b2bcore.orders.model import Order, OrderPlaced, OrderStatus, OrderStatusChanged
 from b2bcore.orders.ports import ApprovalCompletion, ApprovalResult
 from b2bcore.orders.service import OrdersService
@@ -91,6 +92,17 @@ class Portal:
             store.unit_of_work, self.clock, related_products=self.catalog.related_products
         )
         self.claims = ClaimsService(store.unit_of_work, self.clock, calendar=claims_calendar)
+        # The client dashboard and spend report read through the services above.
+        self.insights = InsightsService(
+            store.unit_of_work,
+            self.clock,
+            orders=self.orders,
+            approvals=self.approvals,
+            claims=self.claims,
+            assets=self.assets,
+            scheduling=self.scheduling,
+            suggestions=self,
+        )
         self._baskets: BasketModel | None = None
         self._baskets_lock = threading.Lock()
 

@@ -17,10 +17,10 @@ def test_demo_approves_an_order_over_the_limit_with_a_delegate(
     db = tmp_path / "demo.sqlite"
     assert main(["demo", "--db", str(db), "--locale", "de_DE"]) == 0
     out = capsys.readouterr().out
-    section = out.split("Approval of Ben's cart of 7 PUMP-200")[1]
+    section = out.split("Approval of Ben's order of 4 PUMP-200")[1]
     lines = section.strip().splitlines()
-    assert lines[0] == "(7.657,30\xa0€; Ben may buy up to 5,000 EUR):"
-    assert lines[1] == "  Orders over 5,000 EUR: total > 5000 EUR: total is 7657.30 EUR -> true"
+    assert lines[0] == "(4.375,60\xa0€; over the 2,500 EUR approval limit):"
+    assert lines[1] == "  Orders over 2,500 EUR: total > 2500 EUR: total is 4375.60 EUR -> true"
     assert lines[2] == (
         "  tier 1 Plant approval (role approver): Clara Nguyen; Dev Patel; Ana Weber for u-dev"
     )
@@ -28,9 +28,11 @@ def test_demo_approves_an_order_over_the_limit_with_a_delegate(
     assert lines[4].endswith("u-clara approved: needed for line 3")
     assert lines[5].endswith("u-ana for u-dev (delegated) approved")
     assert lines[6] == "  approved after 1 h 15 min, 1 h 15 min of business hours"
+    assert lines[7] == "  order PO-2026-131: placed (was pending_approval)"  # by the outbox
     assert "u-ana for u-dev       approval.approve         allowed" in out
     conn = sqlite3.connect(db)
-    flows = conn.execute("SELECT id, status FROM approval_flows").fetchall()
+    flows = conn.execute("SELECT status FROM approval_flows ORDER BY status").fetchall()
     policies = conn.execute("SELECT count(*) FROM approval_policies").fetchone()[0]
     conn.close()
-    assert (flows, policies) == ([("approval-ben-pumps", "approved")], 1)
+    # The four pumps approved; the three Ben orders on 2 December still wait.
+    assert (flows, policies) == ([("approved",), ("pending",)], 1)

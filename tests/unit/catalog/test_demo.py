@@ -15,7 +15,7 @@ def test_demo_shows_spare_parts_and_accessories_of_the_assortment(
 ) -> None:
     assert main(["demo", "--db", str(tmp_path / "demo.sqlite"), "--locale", "de_DE"]) == 0
     out = capsys.readouterr().out
-    section = out.split("Spare parts and accessories for Ben's PX-200")[1].split("Audit trail:")[0]
+    section = out.split("Spare parts and accessories for Ben's PX-200")[1].split("\n\n")[0]
     lines = [line.split() for line in section.strip().splitlines()[1:]]
     assert [(words[0], words[2] if words[1] == "part" else words[1]) for words in lines] == [
         ("spare", "SEAL-7"),

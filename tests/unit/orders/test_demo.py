@@ -31,18 +31,31 @@ def test_demo_follows_an_order_from_cart_to_reorder(
     ]
     assert "still to come: PUMP-200 0 of 1, SEAL-7 2 of 4, HOSE-2 1 of 1" in section
     assert "invoice 1.130,70\xa0€, net 30, due 2026-12-23" in section  # 1093.90 + 2 x 18.40
-    report = [r.strip() for r in section.split("Reorder at today's prices:")[1].splitlines() if r]
+    agent = out.split("Agent Sam, in an assisted session for Ben, reorders PO-2026-118")[1]
+    head, *report = [r.strip() for r in agent.split("\n\n")[0].splitlines()]
+    assert head == "(02.12.26, 09:00):"
     assert report == [
         "PUMP-200 x 1: unchanged at 1093.90 EUR",
         "SEAL-7 x 4: price changed 18.40 EUR -> 17.90 EUR",
         "HOSE-2 x 1: unchanged at 45.00 EUR",
+        # 1093.90 + 4 x 17.90 + 45.00, placed by the agent for Ben
+        "order PO-2026-140: 1.210,50\xa0€, placed, by agent-sam for u-ben (assisted session)",
     ]
     conn = sqlite3.connect(db)
     counts = [
-        conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        conn.execute(f"SELECT count(*) FROM {table} WHERE company_id = 'acme'").fetchone()[0]
         for table in ("orders", "shipments", "invoices", "carts")
     ]
-    reserved = conn.execute("SELECT count(*) FROM reservations WHERE status = 'active'").fetchone()
+    reserved = conn.execute(
+        "SELECT count(*) FROM reservations WHERE status = 'active' AND reference = ?",
+        (
+            conn.execute(
+                "SELECT id FROM orders WHERE json_extract(doc, '$.po_number') = 'PO-2026-118'"
+            ).fetchone()[0],
+        ),
+    ).fetchone()
     conn.close()
-    assert counts == [1, 1, 1, 2]  # the order's cart and the reorder's new cart
+    # ACME: PO-118, the four approved pumps, the agent's reorder, three pumps waiting
+    # for approval; one cart each.
+    assert counts == [4, 1, 1, 4]
     assert reserved[0] == 3  # partly shipped: the stock stays reserved until all of it ships
