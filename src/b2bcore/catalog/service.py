@@ -75,6 +75,7 @@ from b2bcore.catalog.rules import (
     check_orderable,
     check_successors,
     in_assortment,
+    price_item,
     related_products,
     subtree,
 )
@@ -108,7 +109,7 @@ from b2bcore.paging import (
     iterate,
 )
 from b2bcore.pricing.model import PriceContext
-from b2bcore.pricing.resolve import PriceIndex, check_quantity
+from b2bcore.pricing.resolve import PriceIndex, PriceQuote, check_quantity, resolve_price
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["CatalogService", "StoredCatalog"]
@@ -118,6 +119,13 @@ T = TypeVar("T")
 
 #: How often :meth:`CatalogService.set_stock` retries when a reservation raced it.
 _STOCK_RETRIES = 5
+
+
+def _check_currency(currency: object) -> None:
+    if not is_currency(currency):
+        raise ValidationError(
+            f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
+        )
 
 
 def _orderable(catalog: StoredCatalog, assortments: Sequence[Assortment]) -> Callable[[Sku], bool]:
@@ -880,32 +888,13 @@ class CatalogService:
         model)."""
         code = as_id(Sku, sku, path="sku")
         unit = self._unit(business_unit_id)
-        if not is_currency(currency):
-            raise ValidationError(
-                f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
-            )
+        _check_currency(currency)
         # The cached index is read before the unit of work opens (it may open its own).
         cached = None if self._price_index is None else self._price_index(currency)
 
         def body(cmd: Command) -> list[RelatedProduct]:
-            chain, assortments = self._scope(cmd, unit)
-            company = cmd.uow.companies.get(cmd.actor.company_id)
-            context = CatalogContext(
-                price_context=PriceContext(
-                    company_id=company.id,
-                    currency=currency,
-                    at=cmd.at,
-                    business_unit_ids=chain,
-                    customer_groups=customer_groups,
-                    channel=channel,
-                    country=company.country,
-                ),
-                assortments=assortments,
-            )
-            lists = (
-                cached
-                if cached is not None
-                else cmd.uow.price_lists.load_index(currency=currency, at=cmd.at)
+            context, lists = self._pricing(
+                cmd, unit, currency, cached, channel=channel, customer_groups=customer_groups
             )
             found = related_products(
                 code, context, types, catalog=StoredCatalog(cmd.uow), lists=lists, limit=limit
@@ -987,6 +976,82 @@ class CatalogService:
             target=f"company:{actor.company_id}",
             body=body,
         )
+
+    def quote(
+        self,
+        actor: Actor,
+        sku: str,
+        quantity: Decimal | int | str,
+        *,
+        currency: str,
+        business_unit_id: str | None = None,
+        channel: str | None = None,
+        customer_groups: Sequence[str] = (),
+    ) -> PriceQuote:
+        """The actor's price for ``quantity`` of ``sku`` in ``currency`` — one call for
+        a product page: the product must be in the actor's assortment (NotFoundError
+        otherwise, as for one that does not exist), its quantity rule applies, and the
+        explanation names no other buyer's lists."""
+        code = as_id(Sku, sku, path="sku")
+        unit = self._unit(business_unit_id)
+        _check_currency(currency)
+        cached = None if self._price_index is None else self._price_index(currency)
+
+        def body(cmd: Command) -> PriceQuote:
+            product = self._visible(cmd, code, unit)
+            context, lists = self._pricing(
+                cmd, unit, currency, cached, channel=channel, customer_groups=customer_groups
+            )
+            found = resolve_price(
+                context.price_context,
+                price_item(product, StoredCatalog(cmd.uow)),
+                quantity,
+                lists=lists,
+                quantity_rule=product.quantity_rule,
+            )
+            return attrs.evolve(found, explanation=found.explanation.for_buyer())
+
+        return member_query(
+            self._uow,
+            self._clock,
+            actor,
+            action="product.quote",
+            target=f"product:{code}",
+            body=body,
+        )
+
+    def _pricing(
+        self,
+        cmd: Command,
+        unit: BusinessUnitId | None,
+        currency: str,
+        cached: PriceIndex | None,
+        *,
+        channel: str | None,
+        customer_groups: Sequence[str],
+    ) -> tuple[CatalogContext, PriceIndex]:
+        """The actor's pricing context (their unit chain, company country) with the
+        assortments that apply, and the price index of ``currency``."""
+        chain, assortments = self._scope(cmd, unit)
+        company = cmd.uow.companies.get(cmd.actor.company_id)
+        context = CatalogContext(
+            price_context=PriceContext(
+                company_id=company.id,
+                currency=currency,
+                at=cmd.at,
+                business_unit_ids=chain,
+                customer_groups=customer_groups,
+                channel=channel,
+                country=company.country,
+            ),
+            assortments=assortments,
+        )
+        lists = (
+            cached
+            if cached is not None
+            else cmd.uow.price_lists.load_index(currency=currency, at=cmd.at)
+        )
+        return context, lists
 
     def availability(
         self,
