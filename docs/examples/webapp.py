@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from b2bcore.accounts import Actor
-from b2bcore.catalog import Assortment, Category, InMemoryCatalog, Product, Selection, price_item
+from b2bcore.catalog import Assortment, Category, Product, Selection
 from b2bcore.errors import (
     B2BCoreError,
     ConflictError,
@@ -240,12 +240,8 @@ def create_app(portal: Portal, *, close_store: bool = False) -> Starlette:
         )
 
     def price_quote_for(actor: Actor, sku: str, quantity: str, currency: str) -> JSON:
-        # One unit of work per portal call; all of this runs in one worker thread.
-        product = portal.catalog.get_product(actor, sku)  # 404 outside the assortment
-        catalog = InMemoryCatalog(categories=portal.catalog.category_tree(), products=[product])
-        quote = portal.pricing.quote(
-            actor, price_item(product, catalog), quantity, currency=currency
-        )
+        # One unit of work: 404 outside the assortment, the quantity rule applied.
+        quote = portal.catalog.quote(actor, sku, quantity, currency=currency)
         explanation = quote.explanation  # for_buyer(): no other buyer's lists in it
         return {
             "sku": quote.sku,
