@@ -809,6 +809,11 @@ PUBLIC: dict[str, list[str]] = {
         "WarrantyEnding",
     ],
     "b2bcore.insights.ports": [
+        "ApprovalsReader",
+        "AssetsReader",
+        "ClaimsReader",
+        "OrdersReader",
+        "SchedulingReader",
         "Suggestions",
     ],
     "b2bcore.insights.rules": [

@@ -1,7 +1,9 @@
 """Insights use-cases: the client dashboard and the spend report (``portal.insights``).
 
 The insights context owns no data. It is a read-side composition: it reads through
-the other contexts' read use-cases (each authorizes the actor and applies its view
+the other contexts' read use-cases, as the ports of :mod:`b2bcore.insights.ports`
+(the portal passes the services in; insights imports none of them), each of which
+authorizes the actor and applies its view
 scope, so the dashboard never shows a record the actor could not open on its own
 page) and aggregates with the pure rules of :mod:`b2bcore.insights.rules`. Sections
 the actor has no view permission for are not asked for (no denial lands in the
@@ -19,13 +21,10 @@ from typing import TypeVar
 from b2bcore._command import Command, member_query
 from b2bcore.accounts.model import Actor, Permission
 from b2bcore.approvals.model import ApprovalFlow, FlowStatus
-from b2bcore.approvals.service import ApprovalsService
 from b2bcore.assets.model import AssetStatus
-from b2bcore.assets.service import AssetsService
 from b2bcore.catalog.recommendations import Suggestion
 from b2bcore.claims.model import Claim, ClaimStatus
 from b2bcore.claims.rules import PAUSED_STATUSES, RUNNING_STATUSES, sla_status
-from b2bcore.claims.service import ClaimsService
 from b2bcore.clock import Clock, to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.ids import UserId
@@ -49,7 +48,14 @@ from b2bcore.insights.model import (
     UpcomingAppointment,
     WarrantyEnding,
 )
-from b2bcore.insights.ports import Suggestions
+from b2bcore.insights.ports import (
+    ApprovalsReader,
+    AssetsReader,
+    ClaimsReader,
+    OrdersReader,
+    SchedulingReader,
+    Suggestions,
+)
 from b2bcore.insights.rules import (
     OPEN_ORDER_STATUSES,
     SPEND_STATUSES,
@@ -64,10 +70,8 @@ from b2bcore.insights.rules import (
 from b2bcore.l10n import get_zone
 from b2bcore.orders.model import InvoiceStatus, Order, OrderStatus
 from b2bcore.orders.rules import audience_for
-from b2bcore.orders.service import OrdersService
 from b2bcore.paging import MAX_LIMIT, Page, iterate
 from b2bcore.scheduling.model import AppointmentStatus
-from b2bcore.scheduling.service import SchedulingService
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["CSV_HEADER", "InsightsService", "to_csv"]
@@ -149,11 +153,11 @@ class InsightsService:
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
         *,
-        orders: OrdersService,
-        approvals: ApprovalsService,
-        claims: ClaimsService,
-        assets: AssetsService,
-        scheduling: SchedulingService,
+        orders: OrdersReader,
+        approvals: ApprovalsReader,
+        claims: ClaimsReader,
+        assets: AssetsReader,
+        scheduling: SchedulingReader,
         suggestions: Suggestions | None = None,
     ) -> None:
         self._uow = unit_of_work
