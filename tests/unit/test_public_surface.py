@@ -680,7 +680,11 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "b2bcore.catalog.service": [
         "CatalogService",
+    ],
+    "b2bcore.catalog.stored": [
         "StoredCatalog",
+        "assortments_for",
+        "may_buy",
     ],
     "b2bcore.cli": [
         "main",

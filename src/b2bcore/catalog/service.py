@@ -21,7 +21,7 @@ Orders reserve stock in their own unit of work with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -41,7 +41,6 @@ from b2bcore.catalog.model import (
     Category,
     CategorySaved,
     Incoming,
-    Lifecycle,
     Product,
     ProductRelation,
     ProductRelationRemoved,
@@ -68,17 +67,16 @@ from b2bcore.catalog.rules import (
     CatalogContext,
     RelatedProduct,
     _admits,
-    applicable_assortments,
     assortment_refusal,
     availability,
     category_path,
     check_orderable,
     check_successors,
-    in_assortment,
     price_item,
     related_products,
     subtree,
 )
+from b2bcore.catalog.stored import StoredCatalog, assortments_for, may_buy
 from b2bcore.clock import Clock
 from b2bcore.errors import (
     B2BCoreError,
@@ -112,7 +110,7 @@ from b2bcore.pricing.model import PriceContext
 from b2bcore.pricing.resolve import PriceIndex, PriceQuote, check_quantity, resolve_price
 from b2bcore.storage.ports import UnitOfWork
 
-__all__ = ["CatalogService", "StoredCatalog"]
+__all__ = ["CatalogService"]
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -126,68 +124,6 @@ def _check_currency(currency: object) -> None:
         raise ValidationError(
             f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
         )
-
-
-def _orderable(catalog: StoredCatalog, assortments: Sequence[Assortment]) -> Callable[[Sku], bool]:
-    """Whether a SKU may be suggested: an active product the assortments admit."""
-
-    def allowed(sku: Sku) -> bool:
-        product = catalog.product(sku)
-        if product is None or product.lifecycle is not Lifecycle.ACTIVE:
-            return False
-        return in_assortment(
-            product, assortments, category_path=category_path(product.category_id, catalog)
-        )
-
-    return allowed
-
-
-class StoredCatalog:
-    """A :class:`~b2bcore.catalog.rules.CatalogReader` over a unit of work, so the
-    pure rules run on stored data (lookups are cached for the reader's lifetime)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._products: dict[str, Product | None] = {}
-        self._categories: dict[str, Category | None] = {}
-        self._rules: list[RelationRule] | None = None
-
-    def product(self, sku: str, /) -> Product | None:
-        if sku not in self._products:
-            try:
-                self._products[sku] = self._uow.products.get(Sku(sku))
-            except NotFoundError:
-                self._products[sku] = None
-        return self._products[sku]
-
-    def category(self, category_id: str, /) -> Category | None:
-        if category_id not in self._categories:
-            try:
-                self._categories[category_id] = self._uow.categories.get(CategoryId(category_id))
-            except NotFoundError:
-                self._categories[category_id] = None
-        return self._categories[category_id]
-
-    def children(self, category_id: str, /) -> Sequence[Category]:
-        uow, parent = self._uow, CategoryId(category_id)
-        return list(
-            iterate(lambda c: uow.categories.list(parent_id=parent, limit=MAX_LIMIT, cursor=c))
-        )
-
-    def products_in(self, category_ids: Collection[str], /) -> Iterable[Product]:
-        uow, ids = self._uow, [CategoryId(c) for c in category_ids]
-        return iterate(lambda c: uow.products.list(category_ids=ids, limit=MAX_LIMIT, cursor=c))
-
-    def relations_from(self, sku: str, /) -> Sequence[ProductRelation]:
-        return self._uow.product_relations.from_sku(Sku(sku))
-
-    def relation_rules(self) -> Sequence[RelationRule]:
-        if self._rules is None:
-            uow = self._uow
-            self._rules = list(
-                iterate(lambda c: uow.relation_rules.list(limit=MAX_LIMIT, cursor=c))
-            )
-        return self._rules
 
 
 def _find(get: Callable[..., T], *key: Any, **kw: Any) -> T | None:
@@ -755,9 +691,7 @@ class CatalogService:
                     value=chosen,
                 )
             chain = path
-        uow, cid = cmd.uow, cmd.actor.company_id
-        stored = iterate(lambda c: uow.assortments.list(company_id=cid, limit=MAX_LIMIT, cursor=c))
-        return chain, applicable_assortments(stored, company_id=cid, business_unit_ids=chain)
+        return chain, assortments_for(cmd.uow, cmd.actor.company_id, chain)
 
     @staticmethod
     def _unit(business_unit_id: str | None) -> BusinessUnitId | None:
@@ -937,7 +871,7 @@ class CatalogService:
 
         def body(cmd: Command) -> list[Suggestion]:
             _chain, assortments = self._scope(cmd, unit)
-            allowed = _orderable(StoredCatalog(cmd.uow), assortments)
+            allowed = may_buy(StoredCatalog(cmd.uow), assortments, active_only=True)
             return frequently_bought_together(model, code, limit=limit, allowed=allowed)
 
         return member_query(
@@ -965,7 +899,7 @@ class CatalogService:
 
         def body(cmd: Command) -> list[BuyAgainSuggestion]:
             _chain, assortments = self._scope(cmd, unit)
-            allowed = _orderable(StoredCatalog(cmd.uow), assortments)
+            allowed = may_buy(StoredCatalog(cmd.uow), assortments, active_only=True)
             return buy_again(orders, at=cmd.at, limit=limit, allowed=allowed)
 
         return member_query(

@@ -45,6 +45,7 @@ from b2bcore.audit import Outcome
 from b2bcore.catalog.inventory import release_stock, reserve_stock
 from b2bcore.catalog.model import Assortment, StockLevel
 from b2bcore.catalog.rules import CatalogContext, applicable_assortments, price_item
+from b2bcore.catalog.stored import StoredCatalog
 from b2bcore.clock import Clock, to_utc
 from b2bcore.errors import (
     B2BCoreError,
@@ -71,7 +72,6 @@ from b2bcore.ids import (
     new_id,
 )
 from b2bcore.money import Money, RoundingPolicy, is_currency, to_quantity
-from b2bcore.orders._reader import UnitOfWorkCatalog
 from b2bcore.orders.errors import NotOrderableCartError, QuoteExpiredError
 from b2bcore.orders.model import (
     Cart,
@@ -631,7 +631,7 @@ class OrdersService:
                 )
                 lists = self._lists(cmd.uow, cart.currency, cmd.at, cache)
                 (review,) = review_lines(
-                    [line], catalog=UnitOfWorkCatalog(cmd.uow), context=context, lists=lists
+                    [line], catalog=StoredCatalog(cmd.uow), context=context, lists=lists
                 )
                 if review.problem is not None:
                     index = cart.lines.index(line)
@@ -725,7 +725,7 @@ class OrdersService:
         lists = self._lists(uow, cart.currency, at, cache)
         reviewed = review_lines(
             cart.lines,
-            catalog=UnitOfWorkCatalog(uow),
+            catalog=StoredCatalog(uow),
             context=context,
             lists=lists,
             stock=self._stock(uow),
@@ -1577,9 +1577,7 @@ class OrdersService:
             context, unit, cost_center = self._context(
                 uow, access, actor, currency=currency, business_unit_id=unit_arg, at=at
             )
-            reviewed = review_lines(
-                wanted, catalog=UnitOfWorkCatalog(uow), context=context, lists=None
-            )
+            reviewed = review_lines(wanted, catalog=StoredCatalog(uow), context=context, lists=None)
             problems = [r.problem for r in reviewed if r.problem is not None]
             if problems:
                 raise NotOrderableCartError(qid, problems)
@@ -1750,7 +1748,7 @@ class OrdersService:
                 at=cmd.at,
             )
             lists = self._lists(cmd.uow, quote.currency, cmd.at, cache)
-            catalog = UnitOfWorkCatalog(cmd.uow)
+            catalog = StoredCatalog(cmd.uow)
             lines: list[QuoteLine] = []
             overrides: list[str] = []
             for line in quote.lines:
@@ -1938,7 +1936,7 @@ class OrdersService:
             )
             reviewed = review_lines(
                 [(line.sku, line.quantity) for line in quote.lines],
-                catalog=UnitOfWorkCatalog(uow),
+                catalog=StoredCatalog(uow),
                 context=context,
                 lists=None,
                 stock=self._stock(uow),
@@ -2258,7 +2256,7 @@ class OrdersService:
         lists = self._lists(cmd.uow, currency, cmd.at, cache)
         carried = carry_lines(
             lines,
-            catalog=UnitOfWorkCatalog(cmd.uow),
+            catalog=StoredCatalog(cmd.uow),
             context=context,
             lists=lists,
             discounts=self._discounts_for(context.price_context),
