@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -13,8 +14,10 @@ import attrs
 from b2bcore.clock import to_utc
 from b2bcore.errors import ValidationError
 from b2bcore.ids import check_id
+from b2bcore.money import CALCULATION_CONTEXT, to_quantity
 
 __all__ = [
+    "bounded_quantity",
     "email",
     "enum_member",
     "identifier",
@@ -117,3 +120,26 @@ def window_end_after_start(instance: Any, _attribute: object, value: datetime | 
             path="valid_until",
             value=value,
         )
+
+
+def bounded_quantity(
+    value: object, *, path: str, positive: bool = True, below: Decimal, places: int = 6
+) -> Decimal:
+    """A quantity of a model: a Decimal, int or decimal str (never a float) above 0
+    (or, with ``positive=False``, from 0) and below ``below``, with at most ``places``
+    decimals once trailing zeros are dropped (``2.5000000`` is ``2.5``)."""
+    q = to_quantity(value, path=path)
+    if q < 0 or (positive and q == 0):
+        raise ValidationError(
+            "must be positive" if positive else "must not be negative", path=path, value=value
+        )
+    if q >= below:
+        raise ValidationError(f"must be below {below}", path=path, value=value)
+    exponent = q.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        normal = q.normalize(CALCULATION_CONTEXT)
+        normal_exponent = normal.as_tuple().exponent
+        if isinstance(normal_exponent, int) and normal_exponent < -places:
+            raise ValidationError(f"has more than {places} decimals", path=path, value=value)
+        return normal
+    return q

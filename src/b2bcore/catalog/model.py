@@ -31,7 +31,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from b2bcore._validate import identifier, text
+from b2bcore._validate import bounded_quantity, identifier, text
 from b2bcore.catalog.errors import InsufficientStockError
 from b2bcore.clock import to_utc
 from b2bcore.errors import ValidationError
@@ -47,7 +47,7 @@ from b2bcore.ids import (
     Sku,
     check_id,
 )
-from b2bcore.money import Money, to_quantity
+from b2bcore.money import Money
 from b2bcore.pricing.model import QuantityRule
 from b2bcore.serialization import converter
 
@@ -111,23 +111,9 @@ _EXACT: Final = decimal.Context(
 
 
 def _quantity(value: object, *, path: str, positive: bool) -> Decimal:
-    q = to_quantity(value, path=path)
-    if q < 0 or (positive and q == 0):
-        raise ValidationError(
-            "must be positive" if positive else "must not be negative", path=path, value=value
-        )
-    if q >= MAX_QUANTITY:
-        raise ValidationError(f"must be below {MAX_QUANTITY}", path=path, value=value)
-    exponent = q.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -_QUANTITY_PLACES:
-        normal = q.normalize(_EXACT)
-        normal_exponent = normal.as_tuple().exponent
-        if isinstance(normal_exponent, int) and normal_exponent < -_QUANTITY_PLACES:
-            raise ValidationError(
-                f"has more than {_QUANTITY_PLACES} decimals", path=path, value=value
-            )
-        return normal
-    return q
+    return bounded_quantity(
+        value, path=path, positive=positive, below=MAX_QUANTITY, places=_QUANTITY_PLACES
+    )
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:

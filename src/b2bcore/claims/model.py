@@ -49,7 +49,7 @@ from typing import Any, Final
 
 import attrs
 
-from b2bcore._validate import enum_member, identifier, optional_identifier, text
+from b2bcore._validate import bounded_quantity, enum_member, identifier, optional_identifier, text
 from b2bcore.accounts.rules import Resource
 from b2bcore.calendar import duration_from_text
 from b2bcore.claims.errors import (
@@ -74,7 +74,7 @@ from b2bcore.ids import (
     UserId,
     check_id,
 )
-from b2bcore.money import CALCULATION_CONTEXT, Money, to_quantity
+from b2bcore.money import CALCULATION_CONTEXT, Money
 
 __all__ = [
     "Attachment",
@@ -189,25 +189,9 @@ def _sub(a: Decimal, b: Decimal) -> Decimal:
 
 
 def _quantity(value: object, *, path: str, positive: bool = True) -> Decimal:
-    """A quantity: Decimal, int or decimal string (never a float), above 0 (or from
-    0), below :data:`MAX_QUANTITY`, with at most 6 decimals."""
-    q = to_quantity(value, path=path)
-    if not q.is_finite():
-        raise ValidationError("must be a finite number", path=path, value=value)
-    if q < 0 or (positive and q == 0):
-        raise ValidationError(
-            "must be positive" if positive else "must not be negative", path=path, value=value
-        )
-    if q >= MAX_QUANTITY:
-        raise ValidationError(f"must be below {MAX_QUANTITY}", path=path, value=value)
-    exponent = q.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -_PLACES:
-        normal = q.normalize(CALCULATION_CONTEXT)
-        normal_exponent = normal.as_tuple().exponent
-        if isinstance(normal_exponent, int) and normal_exponent < -_PLACES:
-            raise ValidationError(f"has more than {_PLACES} decimals", path=path, value=value)
-        return normal
-    return q
+    """A quantity: a Decimal (or int / decimal str; never a float), above 0 (or from
+    0), below :data:`MAX_QUANTITY`, with at most six decimals."""
+    return bounded_quantity(value, path=path, positive=positive, below=MAX_QUANTITY, places=_PLACES)
 
 
 def _positive(value: object) -> Decimal:

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from b2bcore._validate import enum_member, identifier, optional_identifier
+from b2bcore._validate import bounded_quantity, enum_member, identifier, optional_identifier
 from b2bcore.clock import to_utc
 from b2bcore.errors import ConflictError, InvalidTransitionError, ValidationError
 from b2bcore.events import Aggregate, DomainEvent, register_event
@@ -57,7 +57,6 @@ from b2bcore.money import (
     RoundingMode,
     RoundingPolicy,
     is_currency,
-    to_quantity,
 )
 from b2bcore.orders.errors import QuantityExceededError
 from b2bcore.pricing.resolve import PriceQuote
@@ -113,23 +112,9 @@ _HALF_UP: Final = RoundingPolicy(RoundingMode.HALF_UP)
 
 
 def _quantity(value: object, *, path: str, positive: bool = True) -> Decimal:
-    """A quantity: a Decimal (or int / decimal str; never a float) from 0 (or above
-    0) to below :data:`MAX_QUANTITY`, with at most 6 decimals."""
-    q = to_quantity(value, path=path)
-    if q < 0 or (positive and q == 0):
-        raise ValidationError(
-            "must be positive" if positive else "must not be negative", path=path, value=value
-        )
-    if q >= MAX_QUANTITY:
-        raise ValidationError(f"must be below {MAX_QUANTITY}", path=path, value=value)
-    exponent = q.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -_PLACES:
-        normal = q.normalize(CALCULATION_CONTEXT)
-        normal_exponent = normal.as_tuple().exponent
-        if isinstance(normal_exponent, int) and normal_exponent < -_PLACES:
-            raise ValidationError(f"has more than {_PLACES} decimals", path=path, value=value)
-        return normal
-    return q
+    """A quantity: a Decimal (or int / decimal str; never a float), above 0 (or from
+    0), below :data:`MAX_QUANTITY`, with at most six decimals."""
+    return bounded_quantity(value, path=path, positive=positive, below=MAX_QUANTITY, places=_PLACES)
 
 
 def _line_quantity(value: object) -> Decimal:
