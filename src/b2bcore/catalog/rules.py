@@ -147,22 +147,28 @@ class InMemoryCatalog:
             self._by_category.setdefault(p.category_id, []).append(p)
 
     def product(self, sku: str, /) -> Product | None:
+        """The product with this SKU, or None."""
         return self._products.get(sku)
 
     def category(self, category_id: str, /) -> Category | None:
+        """The category with this id, or None."""
         return self._categories.get(category_id)
 
     def children(self, category_id: str, /) -> Sequence[Category]:
+        """The direct subcategories of a category."""
         return tuple(self._children.get(category_id, ()))
 
     def products_in(self, category_ids: Collection[str], /) -> Iterable[Product]:
+        """The products in any of these categories."""
         found = [p for c in set(category_ids) for p in self._by_category.get(c, ())]
         return sorted(found, key=lambda p: p.sku)
 
     def relations_from(self, sku: str, /) -> Sequence[ProductRelation]:
+        """The explicit relations stored from a SKU."""
         return tuple(r for r in self._relations if r.other(sku) is not None)
 
     def relation_rules(self) -> Sequence[RelationRule]:
+        """Every rule-based relation."""
         return tuple(self._rules)
 
     @property

@@ -46,6 +46,7 @@ class StoredCatalog:
         self._rules: list[RelationRule] | None = None
 
     def product(self, sku: str, /) -> Product | None:
+        """The product with this SKU, or None."""
         if sku not in self._products:
             try:
                 self._products[sku] = self._uow.products.get(Sku(sku))
@@ -54,6 +55,7 @@ class StoredCatalog:
         return self._products[sku]
 
     def category(self, category_id: str, /) -> Category | None:
+        """The category with this id, or None."""
         if category_id not in self._categories:
             try:
                 self._categories[category_id] = self._uow.categories.get(CategoryId(category_id))
@@ -62,19 +64,23 @@ class StoredCatalog:
         return self._categories[category_id]
 
     def children(self, category_id: str, /) -> Sequence[Category]:
+        """The direct subcategories of a category."""
         uow, parent = self._uow, CategoryId(category_id)
         return list(
             iterate(lambda c: uow.categories.list(parent_id=parent, limit=MAX_LIMIT, cursor=c))
         )
 
     def products_in(self, category_ids: Collection[str], /) -> Iterable[Product]:
+        """The products in any of these categories."""
         uow, ids = self._uow, [CategoryId(c) for c in category_ids]
         return iterate(lambda c: uow.products.list(category_ids=ids, limit=MAX_LIMIT, cursor=c))
 
     def relations_from(self, sku: str, /) -> Sequence[ProductRelation]:
+        """The explicit relations stored from a SKU."""
         return self._uow.product_relations.from_sku(Sku(sku))
 
     def relation_rules(self) -> Sequence[RelationRule]:
+        """Every rule-based relation."""
         if self._rules is None:
             uow = self._uow
             self._rules = list(
