@@ -40,6 +40,7 @@ from b2bcore.claims.service import ClaimsService
 from b2bcore.clock import Clock, SystemClock
 from b2bcore.documents.blobs import BlobStore
 from b2bcore.documents.service import DocumentsService
+from b2bcore.errors import ValidationError
 from b2bcore.events import DomainEvent
 from b2bcore.ids import CompanyId
 from b2bcore.insights.service import InsightsService
@@ -118,6 +119,12 @@ class Portal:
         (approved) or cancels it and releases its stock (rejected, cancelled,
         expired). Run it after each request or from a worker; the portal's handlers
         are idempotent, so redelivery is harmless."""
+        if handlers is not None and not isinstance(handlers, Mapping):
+            raise ValidationError(
+                "handlers must map event classes to lists of callables",
+                path="handlers",
+                value=handlers,
+            )
         merged: dict[type[DomainEvent], list[Handler]] = {
             ApprovalFlowCompleted: [self._complete_order_approval],
             OrderPlaced: [self._count_order],

@@ -12,7 +12,7 @@ import pytest
 from b2bcore.accounts import Actor
 from b2bcore.approvals import ApprovalPolicy, ApprovalRule, ApprovalTier, FlowStatus, Requirement
 from b2bcore.approvals.errors import UnapprovableError
-from b2bcore.errors import InvalidTransitionError
+from b2bcore.errors import InvalidTransitionError, ValidationError
 from b2bcore.ids import CompanyId, Sku
 from b2bcore.orders import Order, OrderStatus
 from b2bcore.portal import Portal
@@ -117,3 +117,8 @@ def test_an_order_nobody_could_approve_is_refused_and_nothing_is_kept(
     assert _reserved(store, "PUMP-1") == 0
     with store.unit_of_work() as uow:
         assert not uow.orders.list(company_id=CompanyId("acme"), limit=10).items
+
+
+def test_dispatch_refuses_handlers_that_are_not_a_mapping(portal: Portal) -> None:
+    with pytest.raises(ValidationError, match="handlers must map event classes"):
+        portal.dispatch([print])  # type: ignore[arg-type]
