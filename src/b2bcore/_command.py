@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -24,12 +24,21 @@ from b2bcore.accounts.model import Actor, Permission, Role
 from b2bcore.accounts.rules import Access, AccessDecision, Resource, authorize, check_membership
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.clock import Clock
-from b2bcore.errors import B2BCoreError, NotFoundError, PermissionDeniedError, ValidationError
+from b2bcore.errors import (
+    B2BCoreError,
+    ConcurrencyError,
+    DuplicateError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from b2bcore.events import Aggregate, DomainEvent
+from b2bcore.ids import UserId, as_id
 from b2bcore.money import Money
 from b2bcore.paging import iterate
 from b2bcore.storage.ports import UnitOfWork
 
-__all__ = ["Command", "execute", "load_access", "member_query", "query"]
+__all__ = ["Command", "execute", "load_access", "member_query", "query", "save_platform"]
 
 T = TypeVar("T")
 
@@ -262,3 +271,64 @@ def member_query(
             code=failure[0],
             reason=failure[1],
         )
+
+
+_A = TypeVar("_A", bound=Aggregate)
+
+
+def save_platform(
+    unit_of_work: Callable[[], UnitOfWork],
+    clock: Clock,
+    *,
+    operator_id: str,
+    obj: _A,
+    kind: str,
+    key: str,
+    repository: Callable[[UnitOfWork], Any],
+    stored: Callable[[UnitOfWork], _A | None],
+    event: Callable[[datetime], DomainEvent],
+    action: str,
+    check: Callable[[UnitOfWork], None] | None = None,
+) -> _A:
+    """Save one of the seller's platform-wide aggregates (catalogue, service types,
+    resources …) for a platform operator: ``check`` it, add it (version 0) or update
+    it (the version read), record its event and a platform audit line, all in one
+    unit of work. A failed save leaves the caller's object as it was (no pending
+    event, the version it had)."""
+    op = as_id(UserId, operator_id, path="operator_id")
+    at = clock.now()
+    version = obj.version
+    try:
+        with unit_of_work() as uow:
+            if check is not None:
+                check(uow)
+            before = stored(uow)
+            obj.record(event(at))
+            repo = repository(uow)
+            if before is None:
+                if obj.version != 0:
+                    raise ConcurrencyError(kind, key, expected_version=obj.version)
+                repo.add(obj)
+            elif obj.version == 0:
+                raise DuplicateError(
+                    kind,
+                    key,
+                    f"{kind} {key!r} already exists; read it and save the version you read",
+                )
+            else:
+                repo.update(obj)
+            uow.audit.append(
+                AuditEntry.platform(
+                    at=at,
+                    operator_id=op,
+                    action=action,
+                    target=f"{kind.replace(' ', '_')}:{key}",
+                    detail=f"version {obj.version}",
+                )
+            )
+            uow.commit()
+    except B2BCoreError:
+        obj.pull_events()
+        obj.version = version
+        raise
+    return obj

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from b2bcore._command import Command, execute, member_query
+from b2bcore._command import Command, execute, member_query, save_platform
 from b2bcore.accounts.model import Actor, Permission
 from b2bcore.accounts.rules import Resource, ancestors
 from b2bcore.audit import PLATFORM_AUDIT, AuditEntry
@@ -230,44 +230,20 @@ class CatalogService:
         event: Callable[[datetime], DomainEvent],
         action: str,
     ) -> A:
-        """Add (version 0) or update (the version read) ``obj`` after ``check``, with
-        its event and a platform audit line, in one unit of work."""
-        op = as_id(UserId, operator_id, path="operator_id")
-        at = self._clock.now()
-        version = obj.version
-        try:
-            with self._uow() as uow:
-                check(uow)
-                before = stored(uow)
-                obj.record(event(at))
-                repo = repository(uow)
-                if before is None:
-                    if obj.version != 0:
-                        raise ConcurrencyError(kind, key, expected_version=obj.version)
-                    repo.add(obj)
-                elif obj.version == 0:
-                    raise DuplicateError(
-                        kind,
-                        key,
-                        f"{kind} {key!r} already exists; read it and save the version you read",
-                    )
-                else:
-                    repo.update(obj)
-                uow.audit.append(
-                    AuditEntry.platform(
-                        at=at,
-                        operator_id=op,
-                        action=action,
-                        target=f"{kind.replace(' ', '_')}:{key}",
-                        detail=f"version {obj.version}",
-                    )
-                )
-                uow.commit()
-        except B2BCoreError:
-            obj.pull_events()  # a failed save leaves no event on the caller's object
-            obj.version = version
-            raise
-        return obj
+        """Add or update a platform aggregate (see :func:`b2bcore._command.save_platform`)."""
+        return save_platform(
+            self._uow,
+            self._clock,
+            operator_id=operator_id,
+            obj=obj,
+            kind=kind,
+            key=key,
+            repository=repository,
+            stored=stored,
+            check=check,
+            event=event,
+            action=action,
+        )
 
     def save_category(self, *, operator_id: str, category: Category) -> Category:
         """Create (version 0) or change a category. The parent must exist and the

@@ -29,14 +29,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from b2bcore._command import Command, execute, query
+from b2bcore._command import Command, execute, query, save_platform
 from b2bcore.accounts.model import Actor, Permission, ViewScope
 from b2bcore.accounts.rules import Resource as AccessResource
 from b2bcore.accounts.rules import authorize, descendants
-from b2bcore.audit import PLATFORM_AUDIT, AuditEntry
+from b2bcore.audit import PLATFORM_AUDIT
 from b2bcore.clock import Clock, to_utc
 from b2bcore.errors import (
-    B2BCoreError,
     ConcurrencyError,
     DuplicateError,
     NotFoundError,
@@ -156,41 +155,19 @@ class SchedulingService:
         event: Callable[[datetime], DomainEvent],
         action: str,
     ) -> A:
-        op = as_id(UserId, operator_id, path="operator_id")
-        at = self._clock.now()
-        version = obj.version
-        try:
-            with self._uow() as uow:
-                before = stored(uow)
-                obj.record(event(at))
-                repo = repository(uow)
-                if before is None:
-                    if obj.version != 0:
-                        raise ConcurrencyError(kind, key, expected_version=obj.version)
-                    repo.add(obj)
-                elif obj.version == 0:
-                    raise DuplicateError(
-                        kind,
-                        key,
-                        f"{kind} {key!r} already exists; read it and save the version you read",
-                    )
-                else:
-                    repo.update(obj)
-                uow.audit.append(
-                    AuditEntry.platform(
-                        at=at,
-                        operator_id=op,
-                        action=action,
-                        target=f"{kind.replace(' ', '_')}:{key}",
-                        detail=f"version {obj.version}",
-                    )
-                )
-                uow.commit()
-        except B2BCoreError:
-            obj.pull_events()  # a failed save leaves no event on the caller's object
-            obj.version = version
-            raise
-        return obj
+        """Add or update a platform aggregate (see :func:`b2bcore._command.save_platform`)."""
+        return save_platform(
+            self._uow,
+            self._clock,
+            operator_id=operator_id,
+            obj=obj,
+            kind=kind,
+            key=key,
+            repository=repository,
+            stored=stored,
+            event=event,
+            action=action,
+        )
 
     def save_service_type(self, *, operator_id: str, service_type: ServiceType) -> ServiceType:
         """Create (version 0) or change (the version read) a service type.
