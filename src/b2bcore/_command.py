@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from b2bcore.accounts.model import Actor, Permission, Role
+from b2bcore.accounts.model import Actor, BusinessUnit, Company, CompanyUser, Permission, Role
 from b2bcore.accounts.rules import Access, AccessDecision, Resource, authorize, check_membership
 from b2bcore.audit import AuditEntry, Outcome
 from b2bcore.clock import Clock
@@ -36,6 +36,7 @@ from b2bcore.events import Aggregate, DomainEvent
 from b2bcore.ids import UserId, as_id
 from b2bcore.money import Money
 from b2bcore.paging import iterate
+from b2bcore.storage._reads import read_only_many
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["Command", "execute", "load_access", "member_query", "query", "save_platform"]
@@ -50,30 +51,57 @@ def load_access(uow: UnitOfWork, actor: Actor) -> Access:
 
     NotFoundError when the actor's company does not exist; an unknown user is left
     to :func:`authorize` (which denies, and the denial is audited).
+
+    Every command reads this, so on b2bcore's own stores the rows are still read in
+    ``uow`` (fresh, in its transaction) but a row unchanged since an earlier read is
+    not structured again: its object is shared (see ``b2bcore.storage._reads``),
+    which is why :class:`~b2bcore.accounts.rules.Access` must only be read.
     """
-    company = uow.companies.get(actor.company_id)
-    roles: dict[str, Role] = {
-        r.id: r
-        for r in iterate(lambda c: uow.roles.list(company_id=actor.company_id, limit=500, cursor=c))
-    }
-    units = tuple(
-        iterate(lambda c: uow.business_units.list(company_id=actor.company_id, limit=500, cursor=c))
-    )
-    user = None
-    if not actor.operator:
+    cid = actor.company_id
+    uid = None if actor.operator else actor.on_behalf_of
+
+    def one_by_one() -> list[tuple[Any, ...]]:
         try:
-            user = uow.users.get(actor.on_behalf_of, company_id=actor.company_id)
+            user: tuple[CompanyUser, ...] = (
+                () if uid is None else (uow.users.get(uid, company_id=cid),)
+            )
         except NotFoundError:
-            user = None
+            user = ()
+        return [
+            (uow.companies.get(cid),),
+            tuple(iterate(lambda c: uow.roles.list(company_id=cid, limit=500, cursor=c))),
+            tuple(iterate(lambda c: uow.business_units.list(company_id=cid, limit=500, cursor=c))),
+            user,
+        ]
+
+    wanted: list[tuple[object, str | None, str | None]] = [
+        (uow.companies, cid, cid),
+        (uow.roles, cid, None),
+        (uow.business_units, cid, None),
+    ]
+    if uid is not None:
+        wanted.append((uow.users, cid, uid))
+    found = read_only_many(uow, wanted, one_by_one)
+    if not found[0]:
+        raise NotFoundError("company", cid)
+    company: Company = found[0][0]
+    roles: dict[str, Role] = {r.id: r for r in found[1]}
+    units: tuple[BusinessUnit, ...] = found[2]
+    user: CompanyUser | None = found[3][0] if len(found) > 3 and found[3] else None
     session = None
     if actor.assisted_session_id is not None:
         try:
-            session = uow.assisted_sessions.get(
-                actor.assisted_session_id, company_id=actor.company_id
-            )
+            session = uow.assisted_sessions.get(actor.assisted_session_id, company_id=cid)
         except NotFoundError:
             session = None
-    return Access(user=user, roles=roles, units=units, sod_rules=company.sod_rules, session=session)
+    return Access(
+        user=user,
+        roles=roles,
+        units=units,
+        sod_rules=company.sod_rules,
+        session=session,
+        company=company,
+    )
 
 
 @attrs.frozen

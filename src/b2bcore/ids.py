@@ -18,6 +18,7 @@ so "order by id" is a stable, meaningful order for pagination.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import threading
@@ -103,12 +104,8 @@ _lock = threading.Lock()
 _last: list[int] = [0, 0]  # [milliseconds, randomness] of the previous id
 
 
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_CROCKFORD[rem])
-    return "".join(reversed(chars))
+#: RFC 4648 base32 (what :func:`base64.b32encode` writes) to Crockford's alphabet.
+_TO_CROCKFORD: Final = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
 
 
 def new_id() -> str:
@@ -121,7 +118,10 @@ def new_id() -> str:
         else:
             rnd = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to increment
         _last[0], _last[1] = ms, rnd
-    return _encode(ms, 10) + _encode(rnd, 16)
+    # 48 bits of time and 80 of randomness, 26 Crockford characters: base32 of the
+    # 128 bits in 20 bytes is 32 characters, the first 6 of them (30 bits) zeros.
+    ulid = base64.b32encode(((ms << 80) | rnd).to_bytes(20, "big"))[6:]
+    return ulid.translate(_TO_CROCKFORD).decode("ascii")
 
 
 def check_id(value: object, *, path: str = "id") -> str:

@@ -84,6 +84,7 @@ class Portal:
             self.clock,
             price_index=self.pricing.index,
             approval_gate=_OrderApprovals(self.approvals, self.clock),
+            cached_price_index=self.pricing.cached_index,
         )
         # Claims, assets, documents: document contents in ``blobs`` (default: in memory);
         # claim SLAs in ``claims_calendar`` (default: Mon-Fri 08:00-17:00 UTC); compatible

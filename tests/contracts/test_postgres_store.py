@@ -424,23 +424,27 @@ def test_serializable_units_prevent_write_skew(schema: str) -> None:
 @needs_server
 @pytest.mark.postgres
 def test_text_with_nul_characters_is_a_validation_error(schema: str) -> None:
-    with (
-        PostgresStore(DSN, schema=schema) as store,
-        store.unit_of_work() as uow,
-        pytest.raises(ValidationError, match="NUL"),
-    ):
+    entry = AuditEntry(
+        company_id=CompanyId("acme"),
+        at=datetime(2026, 1, 5, tzinfo=UTC),
+        acted_by="u1\x00",
+        on_behalf_of="u1",
+        action="company.rename",
+        target="company:acme",
+        outcome=Outcome.ALLOWED,
+    )
+    with PostgresStore(DSN, schema=schema) as store:
         # SQLite keeps NUL characters in indexed columns; PostgreSQL text cannot.
-        uow.audit.append(
-            AuditEntry(
-                company_id=CompanyId("acme"),
-                at=datetime(2026, 1, 5, tzinfo=UTC),
-                acted_by="u1\x00",
-                on_behalf_of="u1",
-                action="company.rename",
-                target="company:acme",
-                outcome=Outcome.ALLOWED,
-            )
-        )
+        # Audit lines go to the database with the commit, so the commit says so...
+        with store.unit_of_work() as uow, pytest.raises(ValidationError, match="NUL"):
+            uow.audit.append(entry)
+            uow.commit()
+        # ... and so does a read of the audit log in the same unit of work.
+        with store.unit_of_work() as uow, pytest.raises(ValidationError, match="NUL"):
+            uow.audit.append(entry)
+            uow.audit.list(company_id=CompanyId("acme"))
+        with store.unit_of_work() as uow:
+            assert uow.audit.list(company_id=CompanyId("acme")).items == ()
 
 
 @needs_server

@@ -23,6 +23,7 @@ from b2bcore.accounts.model import (
     Actor,
     AssistedSession,
     BusinessUnit,
+    Company,
     CompanyUser,
     Permission,
     Role,
@@ -167,13 +168,20 @@ class Resource:
 class Access:
     """What authorization needs to know, loaded fresh in the command's unit of work:
     the user acted for, the company's roles, business units and SoD rules, and the
-    assisted session when an agent acts."""
+    assisted session when an agent acts — and the company itself, when the loader
+    read it.
+
+    What the portal's commands load here may be shared with other commands
+    (b2bcore's own stores reuse an unchanged document's object): read it, never
+    change it.
+    """
 
     user: CompanyUser | None
     roles: Mapping[str, Role]
     units: tuple[BusinessUnit, ...] = ()
     sod_rules: tuple[SoDRule, ...] = ()
     session: AssistedSession | None = None
+    company: Company | None = None
 
 
 @attrs.frozen

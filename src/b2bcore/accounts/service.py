@@ -300,7 +300,14 @@ class AccountsService:
             actor,
             action="business_unit.read",
             target="business_units",
-            body=lambda cmd: list(cmd.access.units),
+            # Read afresh: the caller gets objects of its own (Access's are shared).
+            body=lambda cmd: list(
+                iterate(
+                    lambda c: cmd.uow.business_units.list(
+                        company_id=cmd.actor.company_id, limit=500, cursor=c
+                    )
+                )
+            ),
         )
         children: dict[str | None, list[BusinessUnit]] = {}
         for u in units:
@@ -483,7 +490,15 @@ class AccountsService:
             actor,
             action="role.read",
             target="roles",
-            body=lambda cmd: sorted(cmd.access.roles.values(), key=lambda r: r.id),
+            # Read afresh: the caller gets objects of its own (Access's are shared).
+            body=lambda cmd: sorted(
+                iterate(
+                    lambda c: cmd.uow.roles.list(
+                        company_id=cmd.actor.company_id, limit=500, cursor=c
+                    )
+                ),
+                key=lambda r: r.id,
+            ),
         )
 
     def create_role(

@@ -36,6 +36,7 @@ first to commit wins; the other gets :class:`~b2bcore.errors.ConcurrencyError`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ from b2bcore.catalog.errors import InsufficientStockError
 from b2bcore.catalog.model import (
     Reservation,
     ReservationStatus,
+    StockLevel,
     StockReleased,
     StockReserved,
     _add,
@@ -51,7 +53,7 @@ from b2bcore.catalog.model import (
 )
 from b2bcore.catalog.ports import StockRepositories
 from b2bcore.clock import to_utc
-from b2bcore.errors import NotFoundError
+from b2bcore.errors import NotFoundError, ValidationError
 from b2bcore.ids import CompanyId, LocationId, ReservationId, Sku, as_id, check_id, new_id
 from b2bcore.paging import iterate
 
@@ -67,12 +69,15 @@ def reserve_stock(
     reference: str,
     at: datetime,
     location: str | None = None,
+    levels: Sequence[StockLevel] | None = None,
 ) -> list[Reservation]:
     """Reserve ``quantity`` of ``sku`` for ``company_id``'s ``reference`` (an order
     id …) and return the reservations made, one per location used.
 
     With ``location`` the stock comes from there only; otherwise from the locations
-    in id order, as much as each has available. Raises
+    in id order, as much as each has available. ``levels`` are the SKU's stock
+    levels when the caller has just read them in this unit of work (they are then
+    not read again; they must be all of the SKU's levels, unchanged since). Raises
     :class:`~b2bcore.catalog.errors.InsufficientStockError` (changing nothing)
     when less is available than asked. Whether the buyer may order the SKU at all
     is the caller's check (:func:`~b2bcore.catalog.rules.check_orderable`).
@@ -84,8 +89,10 @@ def reserve_stock(
     when = to_utc(at, path="at")
     if location is not None:
         levels = [uow.stock_levels.get(code, as_id(LocationId, location, path="location"))]
-    else:
+    elif levels is None:
         levels = uow.stock_levels.for_sku(code)
+    elif any(level.sku != code for level in levels):
+        raise ValidationError(f"levels must be {code}'s stock levels", path="levels")
     available = Decimal(0)
     for level in levels:
         available = _add(available, level.available)

@@ -12,6 +12,7 @@ catalogue service).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
 
 from b2bcore.catalog.model import (
     Assortment,
@@ -30,6 +31,7 @@ from b2bcore.catalog.rules import (
 from b2bcore.errors import B2BCoreError, NotFoundError
 from b2bcore.ids import BusinessUnitId, CategoryId, CompanyId, Sku
 from b2bcore.paging import MAX_LIMIT, iterate
+from b2bcore.storage._reads import read_only_get, read_only_many
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["StoredCatalog", "assortments_for", "may_buy"]
@@ -37,19 +39,71 @@ __all__ = ["StoredCatalog", "assortments_for", "may_buy"]
 
 class StoredCatalog:
     """A :class:`~b2bcore.catalog.rules.CatalogReader` over a unit of work, so the
-    pure rules run on stored data (lookups are cached for the reader's lifetime)."""
+    pure rules run on stored data (lookups are cached for the reader's lifetime).
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    With ``read_only=True`` the products and categories it returns may be objects
+    shared with other readers (b2bcore's own stores reuse what they structured when
+    the stored row has not changed): for reads that never change what they get.
+    """
+
+    def __init__(self, uow: UnitOfWork, *, read_only: bool = False) -> None:
         self._uow = uow
+        self._read_only = read_only
         self._products: dict[str, Product | None] = {}
         self._categories: dict[str, Category | None] = {}
         self._rules: list[RelationRule] | None = None
 
+    def preload(self, skus: Iterable[str], /) -> None:
+        """Read these SKUs' products, then their categories, in one go each (one
+        round trip on PostgreSQL) instead of one by one as they are asked for. Only a
+        ``read_only`` reader preloads; for others this does nothing."""
+        if not self._read_only:
+            return
+        uow = self._uow
+        wanted = [sku for sku in dict.fromkeys(skus) if sku not in self._products]
+        for sku, found in zip(wanted, self._read_many(uow.products, wanted), strict=True):
+            self._products[sku] = found
+        categories = {
+            p.category_id
+            for p in self._products.values()
+            if p is not None and p.category_id is not None and p.category_id not in self._categories
+        }
+        ordered = sorted(categories)
+        for category_id, category in zip(
+            ordered, self._read_many(uow.categories, ordered), strict=True
+        ):
+            self._categories[category_id] = category
+
+    def _read_many(self, repository: Any, keys: Sequence[str]) -> list[Any]:
+        """The objects of ``keys`` (None: not there), shared where the store can."""
+        if not keys:
+            return []
+
+        def one_by_one() -> list[tuple[Any, ...]]:
+            out: list[tuple[Any, ...]] = []
+            for key in keys:
+                try:
+                    out.append((repository.get(key),))
+                except NotFoundError:
+                    out.append(())
+            return out
+
+        asked: list[tuple[object, str | None, str | None]] = [
+            (repository, None, key) for key in keys
+        ]
+        found = read_only_many(self._uow, asked, one_by_one)
+        return [got[0] if got else None for got in found]
+
     def product(self, sku: str, /) -> Product | None:
         """The product with this SKU, or None."""
         if sku not in self._products:
+            products = self._uow.products
             try:
-                self._products[sku] = self._uow.products.get(Sku(sku))
+                self._products[sku] = (
+                    read_only_get(products, sku, None, lambda: products.get(Sku(sku)))
+                    if self._read_only
+                    else products.get(Sku(sku))
+                )
             except NotFoundError:
                 self._products[sku] = None
         return self._products[sku]
@@ -57,8 +111,18 @@ class StoredCatalog:
     def category(self, category_id: str, /) -> Category | None:
         """The category with this id, or None."""
         if category_id not in self._categories:
+            categories = self._uow.categories
             try:
-                self._categories[category_id] = self._uow.categories.get(CategoryId(category_id))
+                self._categories[category_id] = (
+                    read_only_get(
+                        categories,
+                        category_id,
+                        None,
+                        lambda: categories.get(CategoryId(category_id)),
+                    )
+                    if self._read_only
+                    else categories.get(CategoryId(category_id))
+                )
             except NotFoundError:
                 self._categories[category_id] = None
         return self._categories[category_id]

@@ -57,14 +57,18 @@ class NotOrderableCartError(ConflictError):
     """A cart (or quote, or list) has lines that cannot be ordered as they are.
 
     ``problems`` holds one :class:`LineProblem` per offending line, so a portal can
-    show each next to its line; nothing was ordered or reserved.
+    show each next to its line; nothing was ordered or reserved. ``cart_id`` is
+    empty for a quick order (it has no cart).
     """
 
     code = "orders.cart_not_orderable"
 
-    def __init__(self, cart_id: str, problems: Sequence[LineProblem]) -> None:
+    def __init__(
+        self, cart_id: str, problems: Sequence[LineProblem], *, subject: str | None = None
+    ) -> None:
         listed = "; ".join(p.describe() for p in problems)
-        super().__init__(f"cart {cart_id!r} cannot be ordered: {listed}")
+        what = subject if subject is not None else f"cart {cart_id!r}"
+        super().__init__(f"{what} cannot be ordered: {listed}")
         self.cart_id = cart_id
         self.problems = tuple(problems)
 

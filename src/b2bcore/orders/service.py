@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -118,6 +118,7 @@ from b2bcore.pricing.cart import DiscountSet
 from b2bcore.pricing.errors import NoPriceError
 from b2bcore.pricing.model import PriceContext, PriceList
 from b2bcore.pricing.resolve import PriceIndex, resolve_price
+from b2bcore.storage._reads import writes_together
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["AccountBalance", "OrdersService"]
@@ -224,6 +225,29 @@ def _key(value: object) -> str | None:
     return value
 
 
+def _cart_arguments(currency: str, business_unit_id: str | None) -> BusinessUnitId | None:
+    """A new cart's (or quick order's) currency checked, and its unit's id."""
+    if not is_currency(currency):
+        raise ValidationError(
+            f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
+        )
+    if business_unit_id is None:
+        return None
+    return as_id(BusinessUnitId, business_unit_id, path="business_unit_id")
+
+
+def _order_fields(
+    actor: object, reference: str, po_number: str, cost_center: str | None
+) -> tuple[str, str, str | None]:
+    """A new order's reference, PO number and cost center, checked (and the actor)."""
+    ref = _text(reference, path="reference", max_length=100)
+    po = _text(po_number, path="po_number", max_length=50)
+    cc = None if cost_center is None else _text(cost_center, path="cost_center", max_length=100)
+    if not isinstance(actor, Actor):
+        raise ValidationError("must be an Actor", path="actor", value=actor)
+    return ref, po, cc
+
+
 def _lines_arg(lines: object) -> list[tuple[str, Decimal]]:
     if isinstance(lines, Mapping):
         pairs = list(lines.items())
@@ -263,6 +287,28 @@ def _release(uow: UnitOfWork, order: Order, at: datetime) -> None:
         release_stock(uow, company_id=order.company_id, reference=order.id, at=at)
 
 
+class _CachedLists(Mapping[str, "Lists"]):
+    """A view of a price index cache that is read without a unit of work; the
+    currencies it did not have are kept in ``missed``."""
+
+    def __init__(self, cached: Callable[[str], PriceIndex | None]) -> None:
+        self._cached = cached
+        self.missed: set[str] = set()
+
+    def __getitem__(self, currency: str) -> Lists:
+        found = self._cached(currency)
+        if found is None:
+            self.missed.add(currency)
+            raise KeyError(currency)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 class OrdersService:
     """Orders use-cases over any store (via a unit-of-work factory).
 
@@ -271,6 +317,10 @@ class OrdersService:
     loaded from the store for every command that prices. ``approval_gate`` decides
     which orders wait for approval (default: none). ``discounts`` gives the cart
     discounts that apply to a buyer's pricing context (default: none).
+    ``cached_price_index`` reads the same cache without ever reading the store
+    (:meth:`b2bcore.pricing.service.PricingService.cached_index`), so a command can
+    consult it inside its unit of work instead of reading what it prices first in a
+    short unit of work of its own.
     """
 
     def __init__(
@@ -281,10 +331,12 @@ class OrdersService:
         price_index: Callable[[str], PriceIndex] | None = None,
         approval_gate: ApprovalGate | None = None,
         discounts: Callable[[PriceContext], Sequence[DiscountSet]] | None = None,
+        cached_price_index: Callable[[str], PriceIndex | None] | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._clock = clock
         self._price_index = price_index
+        self._cached_price_index = cached_price_index
         self.approval_gate: ApprovalGate = (
             approval_gate if approval_gate is not None else NoApprovalGate()
         )
@@ -417,6 +469,24 @@ class OrdersService:
             return {}
         return {currency: self._price_index(currency)}
 
+    def _lists_of(self, currency_of: Callable[[UnitOfWork], str]) -> Mapping[str, Lists]:
+        """The compiled lists a command will price with: with a cache that can be read
+        inside a unit of work (``cached_price_index``), a view of it — a miss is
+        loaded in the command's unit of work and cached afterwards (:meth:`_warm`);
+        else fetched before the unit of work opens, for the currency of what
+        ``currency_of`` reads in a short unit of work of its own."""
+        if self._cached_price_index is not None:
+            return _CachedLists(self._cached_price_index)
+        return self._cached_lists(self._peek(currency_of))
+
+    def _warm(self, cache: Mapping[str, Lists]) -> None:
+        """Cache the lists a command missed (see :meth:`_lists_of`), after it ran."""
+        if not isinstance(cache, _CachedLists) or self._price_index is None:
+            return
+        for currency in cache.missed:
+            with contextlib.suppress(B2BCoreError):  # the next command tries again
+                self._price_index(currency)
+
     @staticmethod
     def _lists(uow: UnitOfWork, currency: str, at: datetime, cache: Mapping[str, Lists]) -> Lists:
         found = cache.get(currency)
@@ -469,7 +539,9 @@ class OrdersService:
     ) -> tuple[CatalogContext, BusinessUnitId | None, str | None]:
         """The buyer's catalog context (pricing context and assortments), their unit
         and its cost center."""
-        company: Company = uow.companies.get(actor.company_id)
+        company: Company = (
+            access.company if access.company is not None else uow.companies.get(actor.company_id)
+        )
         unit, chain = self._unit_chain(access, actor, business_unit_id)
         cid = actor.company_id
         stored: Iterable[Assortment] = iterate(
@@ -494,8 +566,21 @@ class OrdersService:
         )
 
     @staticmethod
-    def _stock(uow: UnitOfWork) -> Callable[[str], Sequence[StockLevel]]:
-        return lambda sku: uow.stock_levels.for_sku(Sku(sku))
+    def _stock(
+        uow: UnitOfWork, seen: dict[str, Sequence[StockLevel]] | None = None
+    ) -> Callable[[str], Sequence[StockLevel]]:
+        """A reader of a SKU's stock levels in ``uow``; keeping what it read in
+        ``seen`` (so that the reservation does not read them again)."""
+        if seen is None:
+            return lambda sku: uow.stock_levels.for_sku(Sku(sku))
+
+        def read(sku: str) -> Sequence[StockLevel]:
+            found = seen.get(sku)
+            if found is None:
+                found = seen[sku] = uow.stock_levels.for_sku(Sku(sku))
+            return found
+
+        return read
 
     # == carts =============================================================================
     @staticmethod
@@ -504,6 +589,29 @@ class OrdersService:
         if cart.owner_id != actor.on_behalf_of:
             raise NotFoundError("cart", cart_id)  # another user's cart is not there for you
         return cart
+
+    def _new_cart(
+        self,
+        actor: Actor,
+        access: Access,
+        cart_id: CartId,
+        *,
+        currency: str,
+        unit: BusinessUnitId | None,
+        at: datetime,
+        name: str = "",
+    ) -> Cart:
+        """A new cart of the actor's for ``unit`` (default: the user's first)."""
+        chosen, _chain = self._unit_chain(access, actor, unit)
+        return Cart(
+            id=cart_id,
+            company_id=actor.company_id,
+            owner_id=actor.on_behalf_of,
+            currency=currency,
+            created_at=at,
+            business_unit_id=chosen,
+            name=name,
+        )
 
     @staticmethod
     def _cart_resource(cart: Cart) -> Resource:
@@ -519,28 +627,13 @@ class OrdersService:
     ) -> Cart:
         """A new, empty cart of the actor's (the customer's, when an agent assists)
         in ``currency`` for a business unit (default: the user's first)."""
-        if not is_currency(currency):
-            raise ValidationError(
-                f"{currency!r} is not an ISO 4217 currency", path="currency", value=currency
-            )
-        unit_arg = (
-            None
-            if business_unit_id is None
-            else as_id(BusinessUnitId, business_unit_id, path="business_unit_id")
-        )
+        unit_arg = _cart_arguments(currency, business_unit_id)
         label = _text(name, path="name", max_length=100)
         cart_id = CartId(new_id())
 
         def ask(uow: UnitOfWork, access: Access, at: datetime) -> _Ask[Cart]:
-            unit, _chain = self._unit_chain(access, actor, unit_arg)
-            cart = Cart(
-                id=cart_id,
-                company_id=actor.company_id,
-                owner_id=actor.on_behalf_of,
-                currency=currency,
-                created_at=at,
-                business_unit_id=unit,
-                name=label,
+            cart = self._new_cart(
+                actor, access, cart_id, currency=currency, unit=unit_arg, at=at, name=label
             )
             return self._may(
                 actor, Permission.ORDERS_BUY, access, at, cart, resource=self._cart_resource(cart)
@@ -608,8 +701,7 @@ class OrdersService:
         """Load the actor's open cart, apply ``change`` (which returns the SKU whose
         line must be checked, or None), check that line, store the cart."""
         cid = as_id(CartId, cart_id, path="cart_id")
-        currency = self._peek(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
-        cache = self._cached_lists(currency)
+        cache = self._lists_of(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
 
         def ask(uow: UnitOfWork, access: Access, at: datetime) -> _Ask[Cart]:
             cart = self._own_cart(uow, actor, cid)
@@ -631,7 +723,10 @@ class OrdersService:
                 )
                 lists = self._lists(cmd.uow, cart.currency, cmd.at, cache)
                 (review,) = review_lines(
-                    [line], catalog=StoredCatalog(cmd.uow), context=context, lists=lists
+                    [line],
+                    catalog=StoredCatalog(cmd.uow, read_only=True),
+                    context=context,
+                    lists=lists,
                 )
                 if review.problem is not None:
                     index = cart.lines.index(line)
@@ -641,7 +736,10 @@ class OrdersService:
             cmd.uow.carts.update(cart)
             return cart
 
-        return self._run(actor, action=action, target=f"cart:{cid}", ask=ask, body=body)
+        try:
+            return self._run(actor, action=action, target=f"cart:{cid}", ask=ask, body=body)
+        finally:
+            self._warm(cache)
 
     def add_to_cart(
         self, actor: Actor, cart_id: str, sku: str, quantity: Decimal | int | str
@@ -686,8 +784,7 @@ class OrdersService:
         (tiers across the cart, cart discounts) when every line is ok. Explanations
         never name other buyers' price lists. Nothing is reserved."""
         cid = as_id(CartId, cart_id, path="cart_id")
-        currency = self._peek(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
-        cache = self._cached_lists(currency)
+        cache = self._lists_of(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
 
         def ask(uow: UnitOfWork, access: Access, at: datetime) -> _Ask[Cart]:
             cart = self._own_cart(uow, actor, cid)
@@ -700,9 +797,12 @@ class OrdersService:
                 cmd.uow, cart, access=cmd.access, actor=actor, at=cmd.at, cache=cache
             )
 
-        return self._run(
-            actor, action="cart.review", target=f"cart:{cid}", ask=ask, body=body, write=False
-        )
+        try:
+            return self._run(
+                actor, action="cart.review", target=f"cart:{cid}", ask=ask, body=body, write=False
+            )
+        finally:
+            self._warm(cache)
 
     def _review(
         self,
@@ -713,7 +813,11 @@ class OrdersService:
         actor: Actor,
         at: datetime,
         cache: Mapping[str, Lists],
+        stock_seen: dict[str, Sequence[StockLevel]] | None = None,
+        read_only: bool = False,
     ) -> CartReview:
+        """The cart's review; ``read_only``: for the caller's own use only (its
+        products may be objects shared with other commands, see StoredCatalog)."""
         context, _unit, cost_center = self._context(
             uow,
             access,
@@ -723,12 +827,14 @@ class OrdersService:
             at=at,
         )
         lists = self._lists(uow, cart.currency, at, cache)
+        catalog = StoredCatalog(uow, read_only=read_only)
+        catalog.preload(line.sku for line in cart.lines)
         reviewed = review_lines(
             cart.lines,
-            catalog=StoredCatalog(uow),
+            catalog=catalog,
             context=context,
             lists=lists,
-            stock=self._stock(uow),
+            stock=self._stock(uow, stock_seen),
         )
         if not reviewed or any(r.problem is not None for r in reviewed):
             return CartReview(cart=cart, lines=tuple(reviewed), cost_center=cost_center)
@@ -774,17 +880,113 @@ class OrdersService:
         """
         cid = as_id(CartId, cart_id, path="cart_id")
         key = _key(idempotency_key)
-        ref = _text(reference, path="reference", max_length=100)
-        po = _text(po_number, path="po_number", max_length=50)
-        cc = None if cost_center is None else _text(cost_center, path="cost_center", max_length=100)
-        if not isinstance(actor, Actor):
-            raise ValidationError("must be an Actor", path="actor", value=actor)
+        ref, po, cc = fields = _order_fields(actor, reference, po_number, cost_center)
         fingerprint = _fingerprint("checkout", actor.on_behalf_of, cid, ref, po, cc)
-        currency = self._peek(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
-        cache = self._cached_lists(currency)
+        cache = self._lists_of(lambda uow: uow.carts.get(cid, company_id=actor.company_id).currency)
+
+        def ready(cart: Cart) -> None:
+            if cart.status is not CartStatus.OPEN:
+                raise ConflictError(
+                    f"cart {cart.id!r} was already ordered as order {cart.order_id!r}"
+                )
+            if not cart.lines:
+                raise ValidationError(f"cart {cart.id!r} is empty", path="lines")
+
+        return self._place(
+            actor,
+            target=f"cart:{cid}",
+            cart_of=lambda uow, _access, _at: self._own_cart(uow, actor, cid),
+            stored_cart=True,
+            ready=ready,
+            key=key,
+            fingerprint=fingerprint,
+            order_fields=fields,
+            cache=cache,
+        )
+
+    def place_order(
+        self,
+        actor: Actor,
+        lines: Sequence[tuple[str, Decimal | int | str]] | Mapping[str, Decimal | int | str],
+        *,
+        currency: str,
+        business_unit_id: str | None = None,
+        idempotency_key: str | None = None,
+        reference: str = "",
+        po_number: str = "",
+        cost_center: str | None = None,
+    ) -> Order:
+        """Quick order: order ``lines`` — (SKU, quantity) pairs, or a mapping of SKU
+        to quantity — in one step, without a stored cart: for the buyer who types or
+        pastes part numbers, a punch-out return, an ERP or EDI integration.
+
+        One unit of work does what :meth:`create_cart`, :meth:`add_to_cart` and
+        :meth:`checkout` do together — the same checks per line
+        (:class:`~b2bcore.orders.errors.NotOrderableCartError` naming each bad
+        line), the same prices (tiers across the order, cart discounts), the
+        buyer's limit for the total, the stock reservation, the approval gate and
+        the audit line ``order.place`` — so the order is placed whole or not at all.
+        The same SKU twice is one line with the quantities added up. The order is
+        for ``business_unit_id`` (default: the user's first). With
+        ``idempotency_key`` a retry of the same request returns the same order; the
+        key reused for another request is a :class:`~b2bcore.errors.ConflictError`.
+        """
+        wanted = _lines_arg(lines)
+        if not wanted:
+            raise ValidationError("give at least one line", path="lines", value=lines)
+        unit_arg = _cart_arguments(currency, business_unit_id)
+        key = _key(idempotency_key)
+        ref, po, cc = fields = _order_fields(actor, reference, po_number, cost_center)
+        fingerprint = _fingerprint(
+            "place_order", actor.on_behalf_of, currency, unit_arg, wanted, ref, po, cc
+        )
+        cart_id = CartId(new_id())
+
+        def cart_of(uow: UnitOfWork, access: Access, at: datetime) -> Cart:
+            cart = self._new_cart(actor, access, cart_id, currency=currency, unit=unit_arg, at=at)
+            for i, (sku, quantity) in enumerate(wanted):
+                try:
+                    cart.add(sku, quantity)
+                except ValidationError as e:
+                    raise ValidationError(str(e), path=f"lines[{i}]", value=(sku, quantity)) from e
+            return cart
+
+        return self._place(
+            actor,
+            target="quick_order",
+            cart_of=cart_of,
+            stored_cart=False,
+            ready=None,
+            key=key,
+            fingerprint=fingerprint,
+            order_fields=fields,
+            cache=self._lists_of(lambda _uow: currency),
+        )
+
+    def _place(
+        self,
+        actor: Actor,
+        *,
+        target: str,
+        cart_of: Callable[[UnitOfWork, Access, datetime], Cart],
+        stored_cart: bool,
+        ready: Callable[[Cart], None] | None,
+        key: str | None,
+        fingerprint: str,
+        order_fields: tuple[str, str, str | None],
+        cache: Mapping[str, Lists],
+    ) -> Order:
+        """Place an order of a cart — a stored one (checkout) or one made up for the
+        request (quick order) — in one unit of work, retried on a lost race. A
+        request seen before (same idempotency key) returns its order; otherwise the
+        cart must be ``ready``."""
+        ref, po, cc = order_fields
+        # The stock levels the review reads, for the reservation in the same attempt.
+        stock_seen: dict[str, Sequence[StockLevel]] = {}
 
         def ask(uow: UnitOfWork, access: Access, at: datetime) -> _Ask[tuple[Order, Cart | None]]:
-            cart = self._own_cart(uow, actor, cid)
+            stock_seen.clear()
+            cart = cart_of(uow, access, at)
             replay = self._replay(uow, actor, key, fingerprint)
             if replay is not None:
                 return self._may(
@@ -795,15 +997,22 @@ class OrdersService:
                     (replay, None),
                     resource=_order_resource(replay),
                 )
-            if cart.status is not CartStatus.OPEN:
-                raise ConflictError(
-                    f"cart {cart.id!r} was already ordered as order {cart.order_id!r}"
-                )
-            if not cart.lines:
-                raise ValidationError(f"cart {cart.id!r} is empty", path="lines")
-            review = self._review(uow, cart, access=access, actor=actor, at=at, cache=cache)
+            if ready is not None:
+                ready(cart)
+            review = self._review(
+                uow,
+                cart,
+                access=access,
+                actor=actor,
+                at=at,
+                cache=cache,
+                stock_seen=stock_seen,
+                read_only=True,
+            )
             if not review.ok or review.priced is None:
-                raise NotOrderableCartError(cart.id, review.problems)
+                if stored_cart:
+                    raise NotOrderableCartError(cart.id, review.problems)
+                raise NotOrderableCartError("", review.problems, subject="the quick order")
             order = self._new_order(
                 actor,
                 at=at,
@@ -815,7 +1024,8 @@ class OrdersService:
                 po_number=po,
                 key=key,
             )
-            order.cart_id = cart.id
+            if stored_cart:
+                order.cart_id = cart.id
             return self._may(
                 actor,
                 Permission.ORDERS_BUY,
@@ -830,21 +1040,25 @@ class OrdersService:
             order, cart = found
             if cart is None:
                 return order  # a retry: the order placed the first time
-            self._store_new_order(cmd, order, key, fingerprint)
-            cart.mark_ordered(order.id)
-            cmd.uow.carts.update(cart)
+            self._store_new_order(cmd, order, key, fingerprint, stock_seen)
+            if stored_cart:
+                cart.mark_ordered(order.id)
+                cmd.uow.carts.update(cart)
             return order
 
-        return self._retrying(
-            lambda: self._run(
-                actor,
-                action="order.place",
-                target=f"cart:{cid}",
-                ask=ask,
-                body=body,
-                detail=lambda o: f"order {o.id} {o.status.value}, total {o.total}",
+        try:
+            return self._retrying(
+                lambda: self._run(
+                    actor,
+                    action="order.place",
+                    target=target,
+                    ask=ask,
+                    body=body,
+                    detail=lambda o: f"order {o.id} {o.status.value}, total {o.total}",
+                )
             )
-        )
+        finally:
+            self._warm(cache)
 
     @staticmethod
     def _replay(uow: UnitOfWork, actor: Actor, key: str | None, fingerprint: str) -> Order | None:
@@ -889,32 +1103,43 @@ class OrdersService:
         )
 
     def _store_new_order(
-        self, cmd: Command, order: Order, key: str | None, fingerprint: str
+        self,
+        cmd: Command,
+        order: Order,
+        key: str | None,
+        fingerprint: str,
+        stock_seen: Mapping[str, Sequence[StockLevel]] | None = None,
     ) -> None:
-        """Reserve the order's stock, ask the approval gate, store it (and its key)."""
-        for line in order.lines:
-            reserve_stock(
-                cmd.uow,
-                company_id=order.company_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                reference=order.id,
-                at=cmd.at,
-            )
-        if self.approval_gate.requires_approval(cmd.uow, order):
-            order.status = OrderStatus.PENDING_APPROVAL
-            flow = self.approval_gate.submit(cmd.uow, cmd.actor, order)
-            order.approval_flow_id = flow
-        order.start(at=cmd.at, by=cmd.actor.acted_by)
-        cmd.uow.orders.add(order)
-        if key is not None:
-            cmd.uow.idempotency.remember(
-                key,
-                company_id=order.company_id,
-                fingerprint=fingerprint,
-                result=order.id,
-                at=cmd.at,
-            )
+        """Ask the approval gate, reserve the order's stock (from the levels the
+        review read in this unit of work, if it kept them), store the order (and its
+        key). The writes go to the store together where it can (one round trip on
+        PostgreSQL)."""
+        needs_approval = self.approval_gate.requires_approval(cmd.uow, order)
+        with writes_together(cmd.uow):
+            for line in order.lines:
+                reserve_stock(
+                    cmd.uow,
+                    company_id=order.company_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    reference=order.id,
+                    at=cmd.at,
+                    levels=None if stock_seen is None else stock_seen.get(line.sku),
+                )
+            if needs_approval:
+                order.status = OrderStatus.PENDING_APPROVAL
+                flow = self.approval_gate.submit(cmd.uow, cmd.actor, order)
+                order.approval_flow_id = flow
+            order.start(at=cmd.at, by=cmd.actor.acted_by)
+            cmd.uow.orders.add(order)
+            if key is not None:
+                cmd.uow.idempotency.remember(
+                    key,
+                    company_id=order.company_id,
+                    fingerprint=fingerprint,
+                    result=order.id,
+                    at=cmd.at,
+                )
 
     # == reading orders ====================================================================
     def get_order(self, actor: Actor, order_id: str) -> Order:

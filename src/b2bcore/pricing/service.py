@@ -150,6 +150,12 @@ class PricingService:
             else:
                 self._indexes.pop(currency, None)
 
+    def cached_index(self, currency: str) -> PriceIndex | None:
+        """The compiled index of ``currency`` if it is cached (never reads the
+        store, so it may be asked inside another unit of work)."""
+        with self._lock:
+            return self._indexes.get(currency)
+
     def index(self, currency: str) -> PriceIndex:
         """The compiled index of every stored list in ``currency`` (cached)."""
         with self._lock:

@@ -15,19 +15,20 @@ import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
-from b2bcore.errors import NotFoundError, StorageError, ValidationError
+from b2bcore.errors import DuplicateError, NotFoundError, StorageError, ValidationError
 from b2bcore.events import Aggregate, DomainEvent
 from b2bcore.ids import CompanyId
-from b2bcore.paging import Page, check_limit, decode_cursor, encode_cursor
+from b2bcore.paging import MAX_LIMIT, Page, check_limit, decode_cursor, encode_cursor
 from b2bcore.serialization import converter, structure
 
 __all__ = [
     "Collection",
     "Column",
+    "Deferred",
     "DocumentRepository",
     "Filter",
     "Query",
@@ -35,9 +36,14 @@ __all__ = [
     "Session",
     "StoredRow",
     "TenantDocuments",
+    "UNBOUNDED",
     "UnitOfWorkLike",
+    "Wanted",
+    "deferred_duplicate",
+    "fetch_each",
     "row_value",
     "sortable_datetime",
+    "whole_company",
 ]
 
 T = TypeVar("T")
@@ -157,6 +163,59 @@ def row_value(row: StoredRow, column: str) -> Scalar:
     return row.columns[column]
 
 
+#: One read of :meth:`Session.fetch_all`: (collection, company id, key or None).
+Wanted = tuple["Collection[Any]", str, str | None]
+#: No limit, for reads of every row of one company (see :meth:`Session.fetch_all`).
+UNBOUNDED: Final = 2**62
+
+
+def whole_company(c: Collection[Any], company_id: str) -> Query:
+    """The query of every row of ``company_id`` in ``c``'s order."""
+    return Query(
+        company_id=company_id,
+        filters=(),
+        order=(*c.order, "id"),
+        descending=False,
+        after=None,
+        limit=UNBOUNDED,
+    )
+
+
+def fetch_each(session: Session, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
+    """:meth:`Session.fetch_all`, one read at a time."""
+    out: list[list[StoredRow]] = []
+    for c, company_id, key in wanted:
+        if key is None:
+            out.append(session.select(c, whole_company(c, company_id)))
+        else:
+            row = session.fetch(c, company_id, key)
+            out.append([] if row is None else [row])
+    return out
+
+
+#: Rows a unit of work holds back until it commits, per collection.
+Deferred = Sequence[tuple["Collection[Any]", Sequence[StoredRow]]]
+
+
+def deferred_duplicate(c: Collection[Any], rows: Sequence[StoredRow]) -> DuplicateError:
+    """The error of a commit whose deferred rows of ``c`` collide with stored ones
+    (or with each other: that key is named; else the first row's)."""
+    seen: set[tuple[str, str]] = set()
+    key = rows[0].id
+    for row in rows:
+        if (row.company_id, row.id) in seen:
+            key = row.id
+            break
+        seen.add((row.company_id, row.id))
+    return DuplicateError(
+        c.kind,
+        key,
+        f"a {c.kind} of this unit of work has a key that is taken ({key!r} or another of "
+        f"its {len(rows)}; the keys are generated: is an id generator broken?); nothing "
+        "was committed",
+    )
+
+
 class Session(Protocol):
     """What an adapter implements: row operations inside one transaction."""
 
@@ -189,8 +248,18 @@ class Session(Protocol):
         """At most ``q.limit`` rows matching ``q`` in ``q.order``, after ``q.after``."""
         ...
 
-    def commit(self) -> None:
-        """Make the changes durable."""
+    def fetch_all(self, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
+        """Several reads at once — in one round trip where the database allows: per
+        ``(collection, company_id, key)`` the row with that key (a list of none or
+        one), or with key None every row of the company in the collection's order
+        (:func:`fetch_each` does it one read at a time)."""
+        ...
+
+    def commit(self, deferred: Deferred = ()) -> None:
+        """Insert the ``deferred`` rows (append-only records with generated keys,
+        see ``DocumentRepository.deferred``), then make every change durable —
+        all or nothing: a deferred row that collides is a DuplicateError and
+        nothing is committed."""
         ...
 
     def rollback(self) -> None:
@@ -215,6 +284,14 @@ class UnitOfWorkLike(Protocol):
     @property
     def outbox(self) -> _EventSink: ...
 
+    def defer(self, c: Collection[Any], row: StoredRow, /) -> None:
+        """Hold ``row`` back until the commit (see ``DocumentRepository.deferred``)."""
+        ...
+
+    def flush_deferred(self) -> None:
+        """Insert the rows held back so far (before reading their collections)."""
+        ...
+
 
 _VERSIONED: dict[type, bool] = {}
 
@@ -226,10 +303,23 @@ def _versioned(model: type) -> bool:
     return known
 
 
+#: Documents structured for reads that only look (see
+#: :meth:`DocumentRepository._from_row_shared`): (collection, company, id) ->
+#: (version, document text, object). Keyed by content, so one cache serves every
+#: store of the process; cleared when full.
+_SHARED: dict[tuple[str, str, str], tuple[int, str, Any]] = {}
+_SHARED_SIZE: Final = 4096
+
+
 class DocumentRepository(Generic[T]):
     """Generic repository over a :class:`Collection`; typed ports subclass it."""
 
     collection: ClassVar[Collection[Any]]
+    #: Whether new rows wait for the commit: append-only records with generated
+    #: keys (outbox events, audit lines) go to the database with the commit, in one
+    #: batch, instead of one statement each. Reads of such a collection first
+    #: insert what the unit of work holds back, so it always sees its own rows.
+    deferred: ClassVar[bool] = False
 
     def __init__(self, uow: UnitOfWorkLike) -> None:
         self._uow = uow
@@ -265,17 +355,56 @@ class DocumentRepository(Generic[T]):
             ) from e
         return obj
 
-    def _get(self, key: str, company_id: str) -> T:
+    def _from_row_shared(self, row: StoredRow) -> T:
+        """:meth:`_from_row` for a read that only looks (what authorization reads
+        in every unit of work): the object may be shared with other units of work
+        and threads, so nobody may change it. Reused only while the stored row is
+        the same — same version *and* same document text (a version number alone
+        could come back with other content after a rolled-back write)."""
+        key = (self.collection.name, row.company_id, row.id)
+        hit = _SHARED.get(key)
+        if hit is not None and hit[0] == row.version and hit[1] == row.doc:
+            return cast(T, hit[2])
+        obj = self._from_row(row)
+        if len(_SHARED) >= _SHARED_SIZE:
+            _SHARED.clear()
+        _SHARED[key] = (row.version, row.doc, obj)
+        return obj
+
+    def _get(self, key: str, company_id: str, *, shared: bool = False) -> T:
         if not isinstance(key, str) or not isinstance(company_id, str):
             raise NotFoundError(self.collection.kind, key)
+        if self.deferred:
+            self._uow.flush_deferred()
         row = self._session.fetch(self.collection, company_id, key)
         if row is None:
             raise NotFoundError(self.collection.kind, key)
-        return self._from_row(row)
+        return self._from_row_shared(row) if shared else self._from_row(row)
+
+    def read_only_get(self, key: str, company_id: str | None, /) -> T:
+        """The object ``key`` of ``company_id`` (None: a platform-wide one) for a
+        read that only looks (see ``_from_row_shared`` and
+        ``b2bcore.storage._reads``)."""
+        return self._get(key, "" if company_id is None else company_id, shared=True)
+
+    def read_only_all(self, company_id: str, /) -> tuple[T, ...]:
+        """Every document of ``company_id`` in the collection's order, for a read
+        that only looks (see ``_from_row_shared``)."""
+        found: list[T] = []
+        cursor: str | None = None
+        while True:
+            page = self._page(company_id=company_id, limit=MAX_LIMIT, cursor=cursor, shared=True)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return tuple(found)
+            cursor = page.next_cursor
 
     def _add(self, obj: T) -> None:
         version = 1
-        self._session.insert(self.collection, self._to_row(obj, version))
+        if self.deferred:
+            self._uow.defer(self.collection, self._to_row(obj, version))
+        else:
+            self._session.insert(self.collection, self._to_row(obj, version))
         self._after_write(obj, version)
 
     def _update(self, obj: T) -> None:
@@ -287,6 +416,8 @@ class DocumentRepository(Generic[T]):
                 path="version",
                 value=current,
             )
+        if self.deferred:
+            self._uow.flush_deferred()
         self._session.replace(self.collection, self._to_row(obj, current + 1), current)
         self._after_write(obj, current + 1)
 
@@ -305,9 +436,12 @@ class DocumentRepository(Generic[T]):
         limit: int,
         cursor: str | None,
         descending: bool = False,
+        shared: bool = False,
     ) -> Page[T]:
         c = self.collection
         check_limit(limit)
+        if self.deferred:
+            self._uow.flush_deferred()
         # Cross-tenant queries break id ties between companies by company id.
         order = (*c.order, "id") if company_id is not None else (*c.order, "id", "company_id")
         fs = tuple(filters)
@@ -331,7 +465,8 @@ class DocumentRepository(Generic[T]):
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        items = tuple(self._from_row(r) for r in rows)
+        structure_row = self._from_row_shared if shared else self._from_row
+        items = tuple(structure_row(r) for r in rows)
         next_cursor = None
         if more:
             last = rows[-1]

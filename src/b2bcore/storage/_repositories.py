@@ -2178,6 +2178,7 @@ class OutboxDocuments(DocumentRepository[OutboxRecord]):
     """:class:`~b2bcore.storage.ports.Outbox` on documents."""
 
     collection = OUTBOX
+    deferred = True
 
     def add(self, event: DomainEvent, /) -> OutboxRecord:
         if not isinstance(event, DomainEvent):
@@ -2240,6 +2241,7 @@ class AuditDocuments(DocumentRepository[AuditEntry]):
     """:class:`~b2bcore.storage.ports.AuditLog` on documents."""
 
     collection = AUDIT
+    deferred = True
 
     def append(self, entry: AuditEntry, /) -> None:
         self._add(entry)

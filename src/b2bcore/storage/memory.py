@@ -25,12 +25,21 @@ few rows of a large table (price rules by target) does not scan the table.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
 from b2bcore.errors import ConcurrencyError, DuplicateError, NotFoundError, StorageError
-from b2bcore.storage._documents import Collection, Query, Scalar, StoredRow
+from b2bcore.storage._documents import (
+    Collection,
+    Deferred,
+    Query,
+    Scalar,
+    StoredRow,
+    Wanted,
+    fetch_each,
+)
 from b2bcore.storage._uow import DocumentUnitOfWork
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
@@ -167,6 +176,9 @@ class _MemorySession:
             return w.row
         return self._committed(c, pk)
 
+    def fetch_all(self, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
+        return fetch_each(self, wanted)
+
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         with self._data.lock:
             table = self._data.table(c)
@@ -271,7 +283,10 @@ class _MemorySession:
         mine[pk] = _Write(None, current.version)
 
     # -- transaction --------------------------------------------------------------------
-    def commit(self) -> None:
+    def commit(self, deferred: Deferred = ()) -> None:
+        for c, rows in deferred:
+            for row in rows:
+                self.insert(c, row)
         if not any(self._writes.values()):
             return
         with self._data.lock:

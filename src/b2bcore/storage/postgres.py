@@ -56,10 +56,12 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+import weakref
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from b2bcore.errors import (
     B2BCoreError,
@@ -70,7 +72,16 @@ from b2bcore.errors import (
     StorageError,
     ValidationError,
 )
-from b2bcore.storage._documents import Collection, Query, StoredRow
+from b2bcore.storage._documents import (
+    Collection,
+    Deferred,
+    Query,
+    StoredRow,
+    Wanted,
+    deferred_duplicate,
+    fetch_each,
+    whole_company,
+)
 from b2bcore.storage._schema import MIGRATIONS, Migration
 from b2bcore.storage._uow import DocumentUnitOfWork
 
@@ -85,6 +96,9 @@ Isolation = Literal["repeatable read", "serializable"]
 
 _ISOLATIONS: tuple[str, ...] = ("repeatable read", "serializable")
 _OPS = {"eq": "=", "ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+#: Seconds a connection given back to the pool may be handed out again without a
+#: test query (see ``PostgresStore._check_connection``).
+_CHECK_AFTER_IDLE: Final = 1.0
 _SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _TABLE_DDL = re.compile(r"^\s*(CREATE|ALTER)\s+TABLE\b", re.IGNORECASE)
 _TEXT = re.compile(r"\bTEXT\b")
@@ -133,6 +147,10 @@ def _describe(params: dict[str, Any]) -> str:
     return f"{f'{user}@' if user else ''}{host}:{port}/{db}"
 
 
+#: A write held back in a batch: (kind, collection, row, expected version, SQL, params).
+_Queued = tuple[Literal["insert", "replace"], Collection[Any], StoredRow, int, str, list[Any]]
+
+
 class _PostgresSession:
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
         self._store = store
@@ -140,6 +158,8 @@ class _PostgresSession:
         self._cur = conn.cursor()
         # The translated error that aborted the current transaction, if any.
         self._aborted: B2BCoreError | None = None
+        # Writes held back while batching (see begin_batch); None: not batching.
+        self._queued: list[_Queued] | None = None
 
     # -- statements ---------------------------------------------------------------------
     def _translate(self, e: Exception, action: str) -> B2BCoreError:
@@ -164,6 +184,8 @@ class _PostgresSession:
             )
 
     def _execute(self, sql: str, params: Sequence[Any] = (), action: str = "run a query") -> Any:
+        if self._queued:
+            self._flush_queued()
         self._check_usable()
         psycopg = self._store._psycopg
         try:
@@ -224,7 +246,8 @@ class _PostgresSession:
                 return DuplicateError(c.kind, values[0] if len(values) == 1 else values)
         return DuplicateError(c.kind, row.id)
 
-    def insert(self, c: Collection[Any], row: StoredRow) -> None:
+    @staticmethod
+    def _insert_sql(c: Collection[Any], row: StoredRow) -> tuple[str, list[Any]]:
         names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
         values = [
             row.company_id,
@@ -236,6 +259,23 @@ class _PostgresSession:
         marks = ", ".join(["%s"] * len(names))
         # ON CONFLICT DO NOTHING: a duplicate leaves the transaction usable (no savepoint).
         sql = f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        return sql, values
+
+    @staticmethod
+    def _replace_sql(
+        c: Collection[Any], row: StoredRow, expected_version: int
+    ) -> tuple[str, list[Any]]:
+        sets = ", ".join(["version = %s", "doc = %s", *(f"{col.name} = %s" for col in c.columns)])
+        values = [row.version, row.doc, *(_db(row.columns[col.name]) for col in c.columns)]
+        sql = f"UPDATE {c.name} SET {sets} WHERE company_id = %s AND id = %s AND version = %s"
+        return sql, [*values, row.company_id, row.id, expected_version]
+
+    def insert(self, c: Collection[Any], row: StoredRow) -> None:
+        sql, values = self._insert_sql(c, row)
+        if self._queued is not None:
+            self._check_usable()
+            self._queued.append(("insert", c, row, 0, sql, values))
+            return
         self._check_usable()
         psycopg = self._store._psycopg
         try:
@@ -257,10 +297,11 @@ class _PostgresSession:
             raise self._duplicate(c, row)
 
     def replace(self, c: Collection[Any], row: StoredRow, expected_version: int) -> None:
-        sets = ", ".join(["version = %s", "doc = %s", *(f"{col.name} = %s" for col in c.columns)])
-        values = [row.version, row.doc, *(_db(row.columns[col.name]) for col in c.columns)]
-        sql = f"UPDATE {c.name} SET {sets} WHERE company_id = %s AND id = %s AND version = %s"
-        params = [*values, row.company_id, row.id, expected_version]
+        sql, params = self._replace_sql(c, row, expected_version)
+        if self._queued is not None:
+            self._check_usable()
+            self._queued.append(("replace", c, row, expected_version, sql, params))
+            return
         self._check_usable()
         psycopg = self._store._psycopg
         # A new unique value may collide: in a savepoint, so a DuplicateError leaves
@@ -298,16 +339,69 @@ class _PostgresSession:
             raise self._translate(e, f"update the {c.kind}") from e
         if updated == 1:
             return
+        raise self._not_replaced(c, row, expected_version)
+
+    def _not_replaced(
+        self, c: Collection[Any], row: StoredRow, expected_version: int
+    ) -> NotFoundError | ConcurrencyError:
+        """Why an update of ``row`` at ``expected_version`` changed no row."""
         found = self._execute(
             f"SELECT version FROM {c.name} WHERE company_id = %s AND id = %s",
             (row.company_id, row.id),
             f"read the {c.kind}",
         ).fetchone()
         if found is None:
-            raise NotFoundError(c.kind, row.id)
-        raise ConcurrencyError(
+            return NotFoundError(c.kind, row.id)
+        return ConcurrencyError(
             c.kind, row.id, expected_version=expected_version, actual_version=found[0]
         )
+
+    # -- batches of writes ---------------------------------------------------------------
+    def begin_batch(self) -> None:
+        """Hold inserts and updates back until :meth:`end_batch` (or the next read):
+        then they go to the server in one pipeline — one round trip — and are
+        checked as one. A write of the batch that fails (a duplicate, a stale
+        version) fails the whole unit of work: it cannot be committed."""
+        if self._queued is None:
+            self._queued = []
+
+    def end_batch(self, *, apply: bool) -> None:
+        """Send what the batch holds (``apply``) or drop it (the unit failed)."""
+        queued, self._queued = self._queued, None
+        if apply and queued:
+            self._run_queued(queued)
+
+    def _flush_queued(self) -> None:
+        queued, self._queued = self._queued or [], []
+        self._run_queued(queued)
+
+    def _run_queued(self, queued: list[_Queued]) -> None:
+        self._check_usable()
+        psycopg = self._store._psycopg
+        try:
+            with self._conn.pipeline():
+                cursors = [self._conn.execute(sql, params) for *_op, sql, params in queued]
+        except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as e:
+            error: B2BCoreError = ConcurrencyError(
+                "record",
+                "?",
+                message="a concurrent transaction changed what this unit of work writes; "
+                "retry in a new unit of work",
+            )
+            self._aborted = error
+            raise error from e
+        except psycopg.Error as e:
+            error = self._store._translate(e, "write records")
+            self._aborted = error
+            raise error from e
+        for (op, c, row, expected, _sql, _params), cur in zip(queued, cursors, strict=True):
+            if cur.rowcount == 1:
+                continue
+            error = (
+                self._duplicate(c, row) if op == "insert" else self._not_replaced(c, row, expected)
+            )
+            self._aborted = error  # later writes of the batch were applied: no commit
+            raise error
 
     def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
         cur = self._execute(
@@ -318,7 +412,40 @@ class _PostgresSession:
         if cur.rowcount != 1:
             raise NotFoundError(c.kind, key)
 
+    def fetch_all(self, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
+        """The reads in one pipeline: one round trip to the server for all of them."""
+        if self._queued:
+            self._flush_queued()
+        if len(wanted) < 2:
+            return fetch_each(self, wanted)
+        statements = [
+            (
+                f"SELECT {self._select_list(c)} FROM {c.name} WHERE company_id = %s AND id = %s",
+                (company_id, key),
+            )
+            if key is not None
+            else self._select_sql(c, whole_company(c, company_id))
+            for c, company_id, key in wanted
+        ]
+        self._check_usable()
+        psycopg = self._store._psycopg
+        try:
+            with self._conn.pipeline():
+                cursors = [self._conn.execute(sql, params) for sql, params in statements]
+            found = [cur.fetchall() for cur in cursors]
+        except psycopg.Error as e:
+            raise self._translate(e, "read records") from e
+        return [
+            [self._row(c, r) for r in rows]
+            for (c, _co, _key), rows in zip(wanted, found, strict=True)
+        ]
+
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
+        sql, params = self._select_sql(c, q)
+        rows = self._execute(sql, params, f"query {c.kind} records").fetchall()
+        return [self._row(c, r) for r in rows]
+
+    def _select_sql(self, c: Collection[Any], q: Query) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if q.company_id is not None:
@@ -352,17 +479,52 @@ class _PostgresSession:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order_by} LIMIT %s"
         params.append(q.limit)
-        rows = self._execute(sql, params, f"query {c.kind} records").fetchall()
-        return [self._row(c, r) for r in rows]
+        return sql, params
 
     # -- the transaction ----------------------------------------------------------------
-    def commit(self) -> None:
+    def _commit_with(self, deferred: Deferred) -> None:
+        """Insert the deferred rows and commit in one pipeline: one round trip."""
+        with self._conn.pipeline():
+            for c, rows in deferred:
+                if not rows:
+                    continue
+                names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+                marks = ", ".join(["%s"] * len(names))
+                self._cur.executemany(
+                    f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})",
+                    [
+                        (
+                            r.company_id,
+                            r.id,
+                            r.version,
+                            r.doc,
+                            *(_db(r.columns[col.name]) for col in c.columns),
+                        )
+                        for r in rows
+                    ],
+                )
+            self._conn.commit()
+
+    def commit(self, deferred: Deferred = ()) -> None:
+        if self._queued:
+            self._flush_queued()
         self._check_usable()
         if self._in_error():  # pragma: no cover - every failure is recorded in _aborted
             raise StorageError("the transaction failed earlier; nothing was committed")
         psycopg = self._store._psycopg
         try:
-            self._conn.commit()
+            if any(rows for _c, rows in deferred):
+                try:
+                    self._commit_with(deferred)
+                except psycopg.errors.UniqueViolation as e:
+                    table = getattr(e.diag, "table_name", None)
+                    c, rows = next(
+                        ((c, rows) for c, rows in deferred if rows and c.name == table),
+                        next((c, rows) for c, rows in deferred if rows),
+                    )
+                    raise deferred_duplicate(c, rows) from e
+            else:
+                self._conn.commit()
         except psycopg.OperationalError as e:
             translated = self._store._translate(e, "commit")
             if isinstance(translated, StorageError) and self._conn.closed:
@@ -376,6 +538,7 @@ class _PostgresSession:
 
     def rollback(self) -> None:
         self._aborted = None
+        self._queued = None
         if self._conn.closed:
             return
         psycopg = self._store._psycopg
@@ -475,6 +638,10 @@ class PostgresStore:
             self._connect_kwargs["application_name"] = "b2bcore"
         self._closed = False
         self._close_lock = threading.Lock()
+        # When each pooled connection was last given back (see _check_connection).
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
         if read_only:
             self._check_schema()
         else:
@@ -486,7 +653,7 @@ class PostgresStore:
             max_size=pool_size,
             open=False,
             configure=self._configure,
-            check=self._pool_module.ConnectionPool.check_connection,
+            check=self._check_connection,
             timeout=self._pool_timeout,
             name=f"b2bcore-{id(self):x}",
         )
@@ -601,7 +768,20 @@ class PostgresStore:
         return conn
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
+        self._returned[conn] = time.monotonic()
         self._pool.putconn(conn)
+
+    def _check_connection(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's test of a connection it hands out: a round trip to the server,
+        unless the connection came back less than :data:`_CHECK_AFTER_IDLE` seconds
+        ago (a connection that just worked almost surely still does; HikariCP skips
+        its test the same way). Without the window every unit of work would pay a
+        round trip for it; a connection that broke within the window fails its unit
+        of work with a StorageError and the pool replaces it."""
+        returned = self._returned.get(conn)
+        if returned is not None and time.monotonic() - returned < _CHECK_AFTER_IDLE:
+            return
+        self._pool_module.ConnectionPool.check_connection(conn)
 
     # -- schema -------------------------------------------------------------------------
     def _lock_key(self) -> int:

@@ -43,7 +43,15 @@ from b2bcore.errors import (
     StorageError,
     ValidationError,
 )
-from b2bcore.storage._documents import Collection, Query, StoredRow
+from b2bcore.storage._documents import (
+    Collection,
+    Deferred,
+    Query,
+    StoredRow,
+    Wanted,
+    deferred_duplicate,
+    fetch_each,
+)
 from b2bcore.storage._schema import MIGRATIONS, Migration
 from b2bcore.storage._uow import DocumentUnitOfWork
 
@@ -162,6 +170,9 @@ class _SQLiteSession:
         if cur.rowcount != 1:
             raise NotFoundError(c.kind, key)
 
+    def fetch_all(self, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
+        return fetch_each(self, wanted)
+
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         where: list[str] = []
         params: list[Any] = []
@@ -198,7 +209,33 @@ class _SQLiteSession:
         params.append(q.limit)
         return [self._row(c, r) for r in self._execute(sql, params).fetchall()]
 
-    def commit(self) -> None:
+    def commit(self, deferred: Deferred = ()) -> None:
+        for c, rows in deferred:
+            if not rows:
+                continue
+            names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+            sql = (
+                f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            )
+            self._begin()
+            try:
+                self._conn.executemany(
+                    sql,
+                    [
+                        (
+                            r.company_id,
+                            r.id,
+                            r.version,
+                            r.doc,
+                            *(r.columns[col.name] for col in c.columns),
+                        )
+                        for r in rows
+                    ],
+                )
+            except sqlite3.IntegrityError as e:
+                raise deferred_duplicate(c, rows) from e
+            except sqlite3.Error as e:
+                raise _translate(e, "commit") from e
         if not self._in_tx:
             return
         try:

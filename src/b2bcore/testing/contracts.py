@@ -3313,6 +3313,67 @@ class StoreContract:
         assert [e.outcome for e in denied] == [Outcome.DENIED]
         assert [e.action for e in window] == ["user.invite"]
 
+    # -- outbox and audit rows inside their unit of work ---------------------------------
+    # A store may hold these append-only rows back until the commit: the unit of work
+    # must still read its own, and an undone unit must leave none behind.
+    def _outbox_ids(self, uow: Any, company: Company) -> tuple[list[str], list[str]]:
+        """(the company's outbox ids, its ids among the pending records), in order."""
+        listed = [r.id for r in uow.outbox.list(company_id=company.id, limit=1000)]
+        pending = [r.id for r in uow.outbox.pending(limit=1000) if r.company_id == company.id]
+        return listed, pending
+
+    def test_outbox_and_audit_rows_are_read_back_in_their_unit(self, store: Store) -> None:
+        company = self.seed(store)
+        first = self._entry(company, "company.rename")
+        later = self._entry(company, "user.invite", at=AT + timedelta(minutes=1))
+        with store.unit_of_work() as uow:
+            record = uow.outbox.add(self._created(company))
+            uow.audit.append(first)
+            (pending,) = (r for r in uow.outbox.pending(limit=1000) if r.id == record.id)
+            assert (pending.event_type, pending.company_id, pending.status) == (
+                "accounts.company_created",
+                company.id,
+                OutboxStatus.PENDING,
+            )
+            assert self._outbox_ids(uow, company) == ([record.id], [record.id])
+            assert list(uow.audit.list(company_id=company.id)) == [first]
+            uow.audit.append(later)  # after a read, too
+            second = uow.outbox.add(self._created(company))
+            assert list(uow.audit.list(company_id=company.id)) == [first, later]
+            assert self._outbox_ids(uow, company) == ([record.id, second.id],) * 2
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert list(uow.audit.list(company_id=company.id)) == [first, later]
+            assert self._outbox_ids(uow, company) == ([record.id, second.id],) * 2
+
+    def test_outbox_and_audit_rows_of_an_undone_unit_are_not_written(self, store: Store) -> None:
+        company = self.seed(store)
+        for read_back in (False, True):  # rows still held back, or read (so written) already
+            with store.unit_of_work() as uow:  # left without commit
+                uow.outbox.add(self._created(company))
+                uow.audit.append(self._entry(company, "company.rename"))
+                if read_back:
+                    assert len(uow.audit.list(company_id=company.id).items) == 1
+                    assert len(self._outbox_ids(uow, company)[0]) == 1
+            with store.unit_of_work() as uow:  # rolled back, then used for another change
+                uow.outbox.add(self._created(company))
+                uow.audit.append(self._entry(company, "company.rename"))
+                if read_back:
+                    assert len(uow.audit.list(company_id=company.id).items) == 1
+                    assert len(self._outbox_ids(uow, company)[1]) == 1
+                uow.rollback()
+                assert uow.audit.list(company_id=company.id).items == ()
+                assert self._outbox_ids(uow, company) == ([], [])
+                uow.business_units.add(_unit(company, f"after-{read_back}".lower(), "hq"))
+                uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.audit.list(company_id=company.id).items == ()
+            assert self._outbox_ids(uow, company) == ([], [])
+            units = _all(
+                lambda c: uow.business_units.list(company_id=company.id, limit=100, cursor=c)
+            )
+            assert sorted(u.id for u in units) == ["after-false", "after-true", "hq"]
+
     # -- idempotency -------------------------------------------------------------------
     def test_idempotency_key_returns_the_first_result(self, store: Store) -> None:
         a, b = self.seed(store), self.seed(store)
