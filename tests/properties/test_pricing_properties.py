@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from b2bcore.errors import ConflictError
 from b2bcore.ids import CompanyId, PriceListId, Sku
-from b2bcore.money import Money, RoundingMode, minor_units
+from b2bcore.money import Money, RoundingMode, RoundingPolicy, RoundingStage, minor_units
 from b2bcore.pricing import (
     BaseKind,
     CartLineInput,
@@ -588,13 +588,44 @@ def test_a_reused_index_answers_like_fresh_lists(
     lists: list[PriceList], lookups: list[tuple[PriceContext, PriceItem, Decimal]]
 ) -> None:
     # An index is built once and reused for every line: whatever it remembers
-    # between lookups (per context, per list) must not change an answer.
+    # between lookups (per context, per list, per SKU: a SKU's first, second and
+    # later lines take different paths) must not change an answer.
     index = PriceIndex(lists)
     for policy in PricePolicy:
-        for ctx, item, quantity in [*lookups, *reversed(lookups)]:
+        for ctx, item, quantity in [*lookups, *reversed(lookups), *lookups]:
             assert outcome(ctx, item, quantity, index, policy) == outcome(
                 ctx, item, quantity, lists, policy
             )
+
+
+@given(
+    list_sets(),
+    st.lists(
+        st.tuples(contexts, items, st.integers(min_value=1, max_value=60)), min_size=1, max_size=4
+    ),
+    st.sampled_from(RoundingStage),
+)
+def test_a_whole_quantity_given_as_int_prices_like_its_decimal(
+    lists: list[PriceList],
+    lookups: list[tuple[PriceContext, PriceItem, int]],
+    stage: RoundingStage,
+) -> None:
+    # An int quantity takes shortcuts (a fixed price in minor units times a whole
+    # number is rounded already): the amounts must keep the very same digits.
+    index = PriceIndex(lists)
+    rounding = RoundingPolicy(RoundingMode.HALF_UP, stage)
+    for ctx, item, quantity in [*lookups, *lookups, *lookups]:
+        quotes: list[tuple[PriceQuote, str, str] | None] = []
+        for given_quantity, given_lists in ((quantity, index), (Decimal(quantity), lists)):
+            try:
+                quote = resolve_price(
+                    ctx, item, given_quantity, lists=given_lists, rounding=rounding
+                )
+            except NoPriceError:
+                quotes.append(None)
+            else:
+                quotes.append((quote, str(quote.unit_price.amount), str(quote.line_total.amount)))
+        assert quotes[0] == quotes[1]
 
 
 # --- (c) monotone tiers: the unit price never rises with quantity ----------------------

@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import decimal
 import functools
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import attrs
 
@@ -340,10 +342,14 @@ class _ListHead:
         self.base_list_id = pl.base_list_id
 
 
+#: A plain formula compiled (see :data:`_PLAIN`): its ``1 + percent / 100`` (None
+#: for no percent), rounding step and surcharge amount.
+_PlainFormula = tuple[Decimal | None, RoundingStep | None, Decimal | None]
 #: A (list, rule) pair compiled for the hot path by :func:`_compile`: (list, its
-#: head, rule, rule id, list position, ranking key prefix at depth 0, whether the
-#: rule has its own window, its minimum quantity, its fixed price if it has one and
-#: no tiers).
+#: head, rule, rule id, list position, ranking key prefix (at the depth the rule
+#: matched, see :meth:`PriceIndex._plan`), flags, its minimum quantity, and its
+#: price: with :data:`_FIXED` its fixed price (Money), with :data:`_PLAIN` its
+#: formula compiled (:data:`_PlainFormula`), else None).
 _Compiled = tuple[
     PriceList,
     _ListHead,
@@ -351,22 +357,50 @@ _Compiled = tuple[
     str,
     int,
     tuple[object, ...],
-    bool,
+    int,
     Decimal,
-    Decimal | None,
+    Any,
 ]
+#: Flag of a compiled entry: the rule has its own validity window.
+_WINDOWED: Final = 1
+#: Flag of a compiled entry: its fixed price has exactly the list currency's minor
+#: units (and at most 60 digits), so rounding it to them gives the very same Decimal.
+_IN_MINOR_UNITS: Final = 2
+#: Flag of a compiled entry: the rule has a fixed price and no tiers.
+_FIXED: Final = 4
+#: Flags of a compiled entry: the rule has no tiers and a formula based on the
+#: list price (or the cost) without a margin clamp.
+_ON_LIST_PRICE: Final = 8
+_ON_COST: Final = 16
+_PLAIN: Final = _ON_LIST_PRICE | _ON_COST
 #: What compiled entries share, so that a million rules do not mean a million copies
-#: (and a line reads fewer places in memory): ranking key prefixes, and Decimals
-#: (keyed by their text, so that 10.0 and 10.00 stay apart).
+#: (and a line reads fewer places in memory): ranking key prefixes, and Decimals and
+#: Money (keyed by their text, so that 10.0 and 10.00 stay apart).
 _Shared = dict[object, Any]
-#: The groups of compiled entries that match an item, each with its match depth.
-_Groups = list[tuple[Sequence[_Compiled], int]]
+#: The groups of compiled entries that match an item, each in precedence order.
+_Groups = list[Sequence[_Compiled]]
+#: Every compiled entry that matches an item, in precedence order (see
+#: :meth:`PriceIndex._plan`).
+_Plan = Sequence[_Compiled]
+#: A plan as the index remembers it per SKU: the product id and category path it
+#: is for, the plan (None: the SKU was met once, see :meth:`PriceIndex._plan`), and
+#: its entries' list positions as bytes (None with 256 lists or more).
+_PlanRecord = tuple[str | None, tuple[str, ...], _Plan | None, bytes | None]
 #: Per context and list position: the list's verdict ("" = it applies, else why
-#: not; None = not judged yet), scoped and unscoped (for derived prices).
-_Verdicts = tuple[list[str | None], list[str | None]]
+#: not; None = not judged yet), scoped and unscoped (for derived prices); and a
+#: table for ``bytes.translate`` that maps the position of a list known not to
+#: apply (scoped) to 0, any other to 1.
+_Verdicts = tuple[list[str | None], list[str | None], bytearray]
+#: The most lists whose positions a plan keeps as bytes (one byte a position, and
+#: the translation table is 256 long).
+_BYTE_POSITIONS: Final = 255
 
+_MAYBE: Final = b"\x01"
 #: How many contexts an index remembers list verdicts for before it starts afresh.
 _CONTEXT_CACHE_SIZE: Final = 256
+#: How many SKUs an index remembers the plan of (see :meth:`PriceIndex._plan`)
+#: before it starts afresh.
+_PLAN_CACHE_SIZE: Final = 1 << 15
 
 
 class PriceIndex:
@@ -375,8 +409,10 @@ class PriceIndex:
 
     Build it once per publication of price lists and reuse it for every line. The
     index is a snapshot: it precomputes each rule's place in the precedence order
-    and remembers, per context, which lists apply, so a price list changed after
-    the index was built needs a new index.
+    and remembers, per context, which lists apply and, per SKU met more than once,
+    the rules that match it in precedence order (bounded caches of what the lists
+    say, never of prices), so a price list changed after the index was built needs
+    a new index.
     """
 
     def __init__(self, lists: Iterable[PriceList]) -> None:
@@ -384,6 +420,10 @@ class PriceIndex:
         self._positions: dict[int, int] = {}  # id(list) -> position
         self._heads: list[_ListHead] = []  # by position
         self._contexts: dict[PriceContext, _Verdicts] = {}
+        # Per SKU: the product id, category path and plan of the item last met with
+        # it (see _plan); per category and match depth: its entries at that depth.
+        self._plans: dict[str, _PlanRecord] = {}
+        self._at_depth: dict[tuple[str, int], tuple[_Compiled, ...]] = {}
         # A subclass that overrides entries_for (a brute-force oracle, say) is asked
         # for every lookup; the plain index uses its own tables directly.
         self._direct = type(self).entries_for is PriceIndex.entries_for
@@ -428,42 +468,96 @@ class PriceIndex:
 
     def entries_for(self, item: PriceItem, *, only_list: str | None = None) -> list[_Entry]:
         """Every (list, rule) whose target matches ``item``."""
-        return [(c[0], c[2]) for group, _depth in self._groups(item, only_list) for c in group]
+        return [
+            (c[0], c[2])
+            for group in self._groups(item)
+            for c in group
+            if only_list is None or c[0].id == only_list
+        ]
 
-    def _groups(self, item: PriceItem, only_list: str | None) -> _Groups:
+    def _groups(self, item: PriceItem) -> _Groups:
         """The compiled entries matching ``item`` — SKU, product, categories (root
-        first), all — each group with its match depth (categories: 1 + position)."""
-        if not self._direct:
-            return self._asked_groups(item, only_list)
+        first), all — by target, each group in precedence order and ranked at the
+        depth it matched (categories: 1 + position in the path; else 0)."""
         groups: _Groups = []
         found = self._by_sku.get(item.sku)
         if found:
-            groups.append((found, 0))
+            groups.append(found)
         if item.product_id is not None:
             found = self._by_product.get(item.product_id)
             if found:
-                groups.append((found, 0))
+                groups.append(found)
         if self._by_category:
             for depth, category in enumerate(item.category_path, 1):
                 found = self._by_category.get(category)
                 if found:
-                    groups.append((found, depth))
+                    groups.append(self._category_at(category, found, depth))
         if self._for_all:
-            groups.append((self._for_all, 0))
-        if only_list is not None:
-            groups = [([c for c in g if c[0].id == only_list], d) for g, d in groups]
+            groups.append(self._for_all)
         return groups
 
-    def _asked_groups(self, item: PriceItem, only_list: str | None) -> _Groups:
-        """``_groups`` of an index whose ``entries_for`` is overridden: ask it."""
-        groups: _Groups = []
+    def _category_at(
+        self, category: str, entries: tuple[_Compiled, ...], depth: int
+    ) -> tuple[_Compiled, ...]:
+        """A category's ``entries`` ranked as matched at ``depth`` (made once)."""
+        found = self._at_depth.get((category, depth))
+        if found is None:
+            prefixes: _Shared = {}
+            found = self._at_depth[(category, depth)] = tuple(
+                _at_depth(entry, depth, prefixes) for entry in entries
+            )
+        return found
+
+    def _plan(self, item: PriceItem) -> _PlanRecord:
+        """Every compiled entry that matches ``item``, in precedence order, so that
+        the first one that applies is the winner; with the item's product id and
+        category path, and the entries' list positions (see :data:`_PlanRecord`).
+
+        A plan depends on nothing but the index and the item's SKU, product and
+        category path — not on the buyer, time, quantity or list price — and the
+        index remembers the plan per SKU (up to :data:`_PLAN_CACHE_SIZE` SKUs): a
+        SKU's lines then take one lookup instead of one per target, and no merging.
+        The first time the index meets a SKU (or the SKU with another product or
+        path), it only notes it and returns no plan (None): a SKU priced once is
+        not worth merging, :func:`_winner` reads its groups instead."""
+        product_id = item.product_id
+        path = item.category_path
+        if not self._direct:
+            return product_id, path, self._asked_plan(item, None), None
+        known = self._plans.get(item.sku)
+        if known is None or known[0] != product_id or known[1] != path:
+            record: _PlanRecord = (product_id, path, None, None)
+        elif known[2] is not None:
+            return known
+        else:
+            plan = _merged(self._groups(item))
+            positions = bytes(map(_position, plan)) if len(self._heads) <= _BYTE_POSITIONS else None
+            record = (product_id, path, plan, positions)
+        if len(self._plans) >= _PLAN_CACHE_SIZE:
+            self._plans.clear()
+        self._plans[item.sku] = record
+        return record
+
+    def _entries(self, item: PriceItem, only_list: str | None) -> Iterable[_Compiled]:
+        """Every compiled entry that matches ``item`` (of ``only_list`` if given), in
+        no particular order."""
+        if not self._direct:
+            return self._asked_plan(item, only_list)
+        entries = itertools.chain.from_iterable(self._groups(item))
+        return entries if only_list is None else _only(tuple(entries), only_list)
+
+    def _asked_plan(self, item: PriceItem, only_list: str | None) -> _Plan:
+        """``_plan`` of an index whose ``entries_for`` is overridden: ask it."""
+        plan: list[_Compiled] = []
         prefixes: _Shared = {}
         for pl, rule in self.entries_for(item, only_list=only_list):
             depth = rule.target.match_depth(item)
             if depth is None:
                 continue
-            groups.append(([self._compile(pl, rule, prefixes)], depth))
-        return groups
+            entry = self._compile(pl, rule, prefixes)
+            plan.append(_at_depth(entry, depth, prefixes) if depth else entry)
+        plan.sort(key=_static_rank)
+        return plan
 
     def _compile(
         self,
@@ -487,7 +581,11 @@ class PriceIndex:
             if len(self._contexts) >= _CONTEXT_CACHE_SIZE:
                 self._contexts.clear()
             size = len(self._positions) + 1  # and a spare slot, see _compile
-            verdicts = self._contexts[context] = ([None] * size, [None] * size)
+            verdicts = self._contexts[context] = (
+                [None] * size,
+                [None] * size,
+                bytearray(_MAYBE * max(size, 256)),
+            )
         return verdicts
 
 
@@ -516,16 +614,81 @@ def _compile(
         pl.id,
     )
     prefix = prefixes.setdefault(prefix, prefix)
-    fixed = rule.price.amount if rule.price is not None and not rule.tiers else None
-    if fixed is not None:
-        fixed = prefixes.setdefault(("decimal", str(fixed)), fixed)
+    flags = _WINDOWED if rule.valid_from is not None or rule.valid_until is not None else 0
+    price: Money | _PlainFormula | None = None
+    formula = rule.formula
+    if rule.tiers:
+        pass
+    elif rule.price is not None:
+        text: tuple[object, ...] = ("money", str(rule.price.amount), rule.price.currency)
+        shared = prefixes.get(text)
+        if shared is None:
+            shared = prefixes[text] = (rule.price, _in_minor_units(rule.price))
+        price = shared[0]
+        flags |= _FIXED | (_IN_MINOR_UNITS if shared[1] else 0)
+    elif (
+        formula is not None
+        and formula.base is not BaseKind.PRICE_LIST
+        and formula.min_margin is None
+        and formula.max_margin is None
+    ):
+        step, surcharge = formula.rounding, formula.surcharge
+        text = (
+            "formula",
+            str(formula.percent),
+            None if step is None else (str(step.multiple), str(step.ending), step.mode),
+            None if surcharge is None else str(surcharge.amount),
+        )
+        price = prefixes.get(text)
+        if price is None:
+            price = prefixes[text] = (
+                _factor(formula.percent) if formula.percent else None,
+                step,
+                None if surcharge is None else surcharge.amount,
+            )
+        flags |= _ON_LIST_PRICE if formula.base is BaseKind.LIST_PRICE else _ON_COST
     min_quantity = prefixes.setdefault(("decimal", str(rule.min_quantity)), rule.min_quantity)
-    windowed = rule.valid_from is not None or rule.valid_until is not None
-    return (pl, head, rule, rule.id, position, prefix, windowed, min_quantity, fixed)
+    return (pl, head, rule, rule.id, position, prefix, flags, min_quantity, price)
+
+
+def _in_minor_units(price: Money) -> bool:
+    """Whether ``price`` has exactly its currency's minor units and at most 60
+    digits: rounding it to minor units (in ``_ROUND_CONTEXT``, any mode) then gives
+    the very same Decimal, and so does multiplying it by a whole quantity and
+    rounding the product."""
+    _sign, digits, exponent = price.amount.as_tuple()
+    return exponent == -minor_units(price.currency) and len(digits) <= _ROUND_CONTEXT.prec
+
+
+def _at_depth(entry: _Compiled, depth: int, prefixes: _Shared) -> _Compiled:
+    """A category rule's compiled ``entry`` ranked as matched at ``depth``."""
+    prefix = _deeper_prefix(entry[5], depth)
+    prefix = prefixes.setdefault(prefix, prefix)
+    return (*entry[:5], prefix, *entry[6:])
 
 
 def _static_rank(entry: _Compiled) -> _Key:
     return entry[5], entry[3]
+
+
+_prefix: Final[Callable[[_Compiled], tuple[object, ...]]] = operator.itemgetter(5)
+_position: Final[Callable[[_Compiled], int]] = operator.itemgetter(4)
+
+
+def _merged(groups: _Groups) -> _Plan:
+    """The entries of ``groups`` (each in precedence order) in precedence order.
+
+    Sorted by prefix alone, stably: two entries of different groups never have the
+    same prefix (it holds the target kind and depth), and within a group, entries
+    are in (prefix, rule id) order already."""
+    if len(groups) == 1:
+        return groups[0]
+    return tuple(sorted(itertools.chain.from_iterable(groups), key=_prefix))
+
+
+def _only(plan: _Plan, only_list: str) -> _Plan:
+    """The entries of ``plan`` of the list ``only_list``."""
+    return [entry for entry in plan if entry[0].id == only_list]
 
 
 def _as_index(lists: Sequence[PriceList] | PriceIndex) -> PriceIndex:
@@ -540,6 +703,12 @@ def _as_index(lists: Sequence[PriceList] | PriceIndex) -> PriceIndex:
 
 
 def _round_step(value: Decimal, step: RoundingStep) -> Decimal:
+    if step.multiple is not None:
+        # What _round_step_in_context does, with the context named (entering a
+        # local context costs more than the arithmetic).
+        ctx = CALCULATION_CONTEXT
+        m = step.multiple
+        return ctx.multiply(ctx.divide(value, m).quantize(_ONE, step.mode._value_, ctx), m)
     with decimal.localcontext(CALCULATION_CONTEXT):
         return _round_step_in_context(value, step)
 
@@ -588,9 +757,8 @@ def _base_label(formula: Formula, owner: PriceList | _ListHead) -> str:
     return f"list {formula.base_list_id or owner.base_list_id}"
 
 
-def _base(
+def _base(  # noqa: PLR0917 - per line: positional calls cost less
     formula: Formula,
-    *,
     owner: PriceList,
     item: PriceItem,
     context: PriceContext,
@@ -599,9 +767,10 @@ def _base(
     index: PriceIndex,
     visiting: frozenset[str],
 ) -> Decimal:
-    if formula.base is BaseKind.LIST_PRICE:
+    base = formula.base
+    if base is BaseKind.LIST_PRICE:
         base_money = item.list_price
-    elif formula.base is BaseKind.COST:
+    elif base is BaseKind.COST:
         base_money = item.cost
     else:
         list_id = formula.base_list_id or owner.base_list_id
@@ -630,6 +799,30 @@ def _base(
     return base_money.amount
 
 
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+_HUNDRED: Final = Decimal(100)
+_calculate_multiply: Final = CALCULATION_CONTEXT.multiply
+_calculate_add: Final = CALCULATION_CONTEXT.add
+#: ``1 + percent / 100`` per percent (see :func:`_factor`).
+_FACTORS: dict[Decimal, tuple[Decimal, Decimal]] = {}
+
+
+def _factor(percent: Decimal) -> Decimal:
+    """``1 + percent / 100`` in :data:`~b2bcore.money.CALCULATION_CONTEXT`,
+    remembered per percent: formulas are many, their percents few. (A Decimal equal
+    to a remembered one but with another exponent, 10.0 and 10, gets its own.)"""
+    known = _FACTORS.get(percent)
+    if known is not None and known[0].same_quantum(percent):
+        return known[1]
+    ctx = CALCULATION_CONTEXT
+    factor = ctx.add(_ONE, ctx.divide(percent, _HUNDRED))
+    if len(_FACTORS) >= 4096:
+        _FACTORS.clear()
+    _FACTORS[percent] = (percent, factor)
+    return factor
+
+
 def _apply(
     formula: Formula, base: Decimal, currency: str, steps: list[FormulaStep] | None
 ) -> Decimal:
@@ -646,7 +839,7 @@ def _apply(
     ctx = CALCULATION_CONTEXT
     value = base
     if formula.percent:
-        value = ctx.multiply(value, ctx.add(1, ctx.divide(formula.percent, 100)))
+        value = ctx.multiply(value, _factor(formula.percent))
         if steps is not None:
             steps.append(FormulaStep("percent", value, f"{formula.percent}"))
     if formula.rounding is not None:
@@ -694,10 +887,9 @@ def _clamp(
     return value
 
 
-def _price_rule(
+def _price_rule(  # noqa: PLR0917 - per line: positional calls cost less
     owner: PriceList,
     rule: PriceRule,
-    *,
     item: PriceItem,
     context: PriceContext,
     quantity: Decimal,
@@ -707,23 +899,18 @@ def _price_rule(
     visiting: frozenset[str],
 ) -> tuple[Decimal, PriceTier | None, Decimal | None]:
     """The exact unit price of ``rule``, the tier that gave it and the formula's base
-    (None for a fixed price): what :func:`_steps` needs to show the computation."""
+    (None for a fixed price): what :func:`_steps` needs to show the computation.
+    ``tier_quantity`` chooses the rule's tier, ``base_tier_quantity`` is what a base
+    price list is priced with."""
     tier = rule.tier_for(tier_quantity) if rule.tiers else None
-    price = tier.price if tier is not None else rule.price
+    if tier is None:
+        price, formula = rule.price, rule.formula
+    else:
+        price, formula = tier.price, tier.formula
     if price is not None:
         return price.amount, tier, None
-    formula = tier.formula if tier is not None else rule.formula
     assert formula is not None
-    base = _base(
-        formula,
-        owner=owner,
-        item=item,
-        context=context,
-        quantity=quantity,
-        tier_quantity=base_tier_quantity,
-        index=index,
-        visiting=visiting,
-    )
+    base = _base(formula, owner, item, context, quantity, base_tier_quantity, index, visiting)
     return _apply(formula, base, owner.currency, None), tier, base
 
 
@@ -807,11 +994,6 @@ def _reason(rule: PriceRule, reason: str) -> str:
     return f"needs at least {rule.min_quantity}" if reason is _BELOW_MINIMUM else reason
 
 
-def _deeper(prefix: tuple[object, ...], depth: int, rule_id: str) -> _Key:
-    """The ranking key of a category rule matched at ``depth``."""
-    return (_deeper_prefix(prefix, depth), rule_id)
-
-
 def _deeper_prefix(prefix: tuple[object, ...], depth: int) -> tuple[object, ...]:
     """The ranking prefix of a category rule matched at ``depth``."""
     return (prefix[0], prefix[1], -depth, prefix[3], prefix[4], prefix[5])
@@ -847,127 +1029,210 @@ def _judge(
     applicable: list[_Hit] = []
     rejected: _Misses = []
     scoped = only_list is None
-    verdicts = index._verdicts(context)[0 if scoped else 1]
+    judged = index._verdicts(context)
+    verdicts = judged[0] if scoped else judged[1]
     spare = len(verdicts) - 1
     at = context.at
     per_rule = tier_quantity if callable(tier_quantity) else None
     tq = quantity if callable(tier_quantity) else tier_quantity
-    for group, depth in index._groups(item, only_list):
-        for pl, head, rule, rule_id, position, prefix, windowed, min_quantity, fixed in group:
-            reason = verdicts[position]
-            if reason is None:
-                reason = _list_reason(pl, context, scoped=scoped) or ""
-                if position != spare:
-                    verdicts[position] = reason
-            if reason:
-                rejected += (head, rule, reason)
-                continue
-            if windowed and not rule.active_at(at):
-                rejected += (head, rule, _RULE_WINDOW)
-                continue
-            if quantity < min_quantity:
-                rejected += (head, rule, _BELOW_MINIMUM)
-                continue
-            key = (prefix, rule_id) if not depth else _deeper(prefix, depth, rule_id)
-            if per_rule is not None:
-                tq = per_rule(rule)
-            if fixed is not None:
-                applicable.append((key, fixed, head, rule, None, None))
-                continue
-            try:
-                value, tier, base = _price_rule(
-                    pl,
-                    rule,
-                    item=item,
-                    context=context,
-                    quantity=quantity,
-                    tier_quantity=tq,
-                    base_tier_quantity=tier_quantity,
-                    index=index,
-                    visiting=visiting,
-                )
-            except _BaseMissingError as e:
-                rejected += (head, rule, e.reason)
-            else:
-                applicable.append((key, value, head, rule, tier, base))
+    for entry in index._entries(item, only_list):
+        pl, head, rule, rule_id, position, prefix, flags, min_quantity, price = entry
+        reason = verdicts[position]
+        if reason is None:
+            reason = _list_reason(pl, context, scoped=scoped) or ""
+            if position != spare:
+                verdicts[position] = reason
+        if reason:
+            rejected += (head, rule, reason)
+            continue
+        if flags & _WINDOWED and not rule.active_at(at):
+            rejected += (head, rule, _RULE_WINDOW)
+            continue
+        if quantity < min_quantity:
+            rejected += (head, rule, _BELOW_MINIMUM)
+            continue
+        key = (prefix, rule_id)
+        if per_rule is not None:
+            tq = per_rule(rule)
+        if flags & _FIXED:
+            applicable.append((key, price.amount, head, rule, None, None))
+            continue
+        try:
+            value, tier, base = _price_rule(
+                pl, rule, item, context, quantity, tq, tier_quantity, index, visiting
+            )
+        except _BaseMissingError as e:
+            rejected += (head, rule, e.reason)
+        else:
+            applicable.append((key, value, head, rule, tier, base))
     return applicable, rejected
 
 
-def _best(
+#: The MOST_SPECIFIC winner as :func:`_winner` finds it: (its compiled entry, its
+#: exact unit price, its tier, its formula's base).
+_Win = tuple[_Compiled, Decimal, PriceTier | None, Decimal | None]
+
+
+def _winner(  # noqa: PLR0912 - the per-line path, spelled out
     context: PriceContext,
     item: PriceItem,
     quantity: Decimal,
     tier_quantity: TierQuantity,
     index: PriceIndex,
-    *,
-    only_list: str | None,
-    visiting: frozenset[str],
-) -> _Hit | None:
-    """The MOST_SPECIFIC winner, without judging every candidate: each target's
-    entries lie in precedence order (see :class:`PriceIndex`), so a group is read up
-    to its first applicable entry, or to the first entry that cannot beat the best
-    found so far. Only the winner's formula is computed; :func:`_judge` does the
-    full work when an explanation is read.
+) -> _Win | None:
+    """The MOST_SPECIFIC winner, without judging every candidate: the item's plan
+    (see :meth:`PriceIndex._plan`) is in precedence order, so it is read up to its
+    first entry that applies. Only the winner's formula is computed;
+    :func:`_judge` does the full work when an explanation is read.
 
-    Entries are read field by field, cheapest first, and the winner's key is built
-    only once it has won: with a million rules, every rule, rule id and price an
-    entry points to is a cache miss, and most entries are decided by their list's
-    verdict and ranking prefix alone.
+    A line reads as few objects as it can: with a million rules, each one it reads
+    (and so each one whose reference count it touches) is a cache miss. The entries
+    of lists known not to apply to the context are skipped without being read, and
+    of the others only the fields that decide are read.
     """
-    best: _Compiled | None = None
+    # index._verdicts(context) and index._plan(item) when the index has them
+    # already, without the calls.
+    known_verdicts = index._contexts.get(context)
+    if known_verdicts is None:
+        known_verdicts = index._verdicts(context)
+    verdicts = known_verdicts[0]
+    known = index._plans.get(item.sku)
+    if (
+        known is None
+        or known[2] is None
+        or not ((product_id := known[0]) is item.product_id or product_id == item.product_id)
+        or not ((path := known[1]) is item.category_path or path == item.category_path)
+    ):
+        known = index._plan(item)
+    plan, positions = known[2], known[3]
+    if plan is None:
+        return _first_sight(context, item, quantity, tier_quantity, index, known_verdicts)
+    # Which entries to read: with the positions, not those of the lists known not
+    # to apply (so a line does not touch their entries at all); else every one.
+    table = known_verdicts[2]
+    maybe = _MAYBE * len(plan) if positions is None else positions.translate(table)
+    k = maybe.find(1)
+    while k >= 0:
+        entry = plan[k]
+        position = entry[4]
+        reason = verdicts[position]
+        if reason is None:
+            reason = _list_reason(entry[0], context, scoped=True) or ""
+            if position != len(verdicts) - 1:  # not the spare position, see _compile
+                verdicts[position] = reason
+                if reason:
+                    table[position] = 0
+        flags = entry[6]
+        if (
+            not reason
+            and not (flags & _WINDOWED and not entry[2].active_at(context.at))
+            and quantity >= entry[7]
+        ):
+            if flags & _FIXED:
+                return entry, entry[8].amount, None, None
+            if flags & _PLAIN:  # _price_entry's, spelled out for the per-line path
+                base = item.list_price if flags & _ON_LIST_PRICE else item.cost
+                if base is not None and base.currency == entry[1].currency:
+                    amount = base.amount
+                    factor, step, surcharge = entry[8]
+                    value = amount if factor is None else _calculate_multiply(amount, factor)
+                    if step is not None:
+                        value = _round_step(value, step)
+                    if surcharge is not None:
+                        value = _calculate_add(value, surcharge)
+                    return entry, value if value >= 0 else _ZERO, None, amount
+            else:
+                win = _price_entry(entry, item, context, quantity, tier_quantity, index)
+                if win is not None:
+                    return win
+        k = maybe.find(1, k + 1)
+    return None
+
+
+def _first_sight(  # noqa: PLR0917 - per line: positional calls cost less
+    context: PriceContext,
+    item: PriceItem,
+    quantity: Decimal,
+    tier_quantity: TierQuantity,
+    index: PriceIndex,
+    verdicts: _Verdicts,
+) -> _Win | None:
+    """:func:`_winner` of a SKU the index has no plan for (met once): each target's
+    group is in precedence order, so a group is read up to its first entry that
+    applies, or to the first that cannot beat the best found so far (no two groups
+    share a prefix, see :func:`_merged`)."""
+    judged, table = verdicts[0], verdicts[2]
+    spare = len(judged) - 1
+    best: _Win | None = None
     best_prefix: tuple[object, ...] = ()
-    best_value: Decimal | None = None
-    best_tier: PriceTier | None = None
-    best_base: Decimal | None = None
-    scoped = only_list is None
-    verdicts = index._verdicts(context)[0 if scoped else 1]
-    spare = len(verdicts) - 1
-    at = context.at
-    for group, depth in index._groups(item, only_list):
+    for group in index._groups(item):
         for entry in group:
-            prefix = entry[5] if not depth else _deeper_prefix(entry[5], depth)
-            if best is not None and (
-                prefix > best_prefix or (prefix == best_prefix and entry[3] >= best[3])
-            ):
+            prefix = entry[5]
+            if best is not None and not prefix < best_prefix:
                 break
             position = entry[4]
-            reason = verdicts[position]
+            reason = judged[position]
             if reason is None:
-                reason = _list_reason(entry[0], context, scoped=scoped) or ""
+                reason = _list_reason(entry[0], context, scoped=True) or ""
                 if position != spare:
-                    verdicts[position] = reason
-            if reason or (entry[6] and not entry[2].active_at(at)) or quantity < entry[7]:
+                    judged[position] = reason
+                    if reason:
+                        table[position] = 0
+            if (
+                reason
+                or (entry[6] & _WINDOWED and not entry[2].active_at(context.at))
+                or quantity < entry[7]
+            ):
                 continue
-            fixed = entry[8]
-            if fixed is not None:
-                best, best_prefix, best_value, best_tier, best_base = (
-                    entry,
-                    prefix,
-                    fixed,
-                    None,
-                    None,
-                )
+            win = _price_entry(entry, item, context, quantity, tier_quantity, index)
+            if win is not None:
+                best, best_prefix = win, prefix
                 break
-            rule = entry[2]
-            try:
-                value, tier, base = _price_rule(
-                    entry[0],
-                    rule,
-                    item=item,
-                    context=context,
-                    quantity=quantity,
-                    tier_quantity=tier_quantity(rule) if callable(tier_quantity) else tier_quantity,
-                    base_tier_quantity=tier_quantity,
-                    index=index,
-                    visiting=visiting,
-                )
-            except _BaseMissingError:
-                continue
-            best, best_prefix, best_value, best_tier, best_base = entry, prefix, value, tier, base
-            break
-    if best is None or best_value is None:
+    return best
+
+
+def _price_entry(  # noqa: PLR0917 - per line: positional calls cost less
+    entry: _Compiled,
+    item: PriceItem,
+    context: PriceContext,
+    quantity: Decimal,
+    tier_quantity: TierQuantity,
+    index: PriceIndex,
+) -> _Win | None:
+    """The exact unit price of an applicable entry as :func:`_winner` returns it,
+    or None if its formula has no base (:func:`_judge` says why when asked)."""
+    flags = entry[6]
+    if flags & _FIXED:
+        return entry, entry[8].amount, None, None
+    if flags & _PLAIN:
+        # What _price_rule does for such a rule, with its formula compiled.
+        base_money = item.list_price if flags & _ON_LIST_PRICE else item.cost
+        if base_money is None or base_money.currency != entry[1].currency:
+            return None
+        amount = base_money.amount
+        factor, step, surcharge = entry[8]
+        value = amount if factor is None else _calculate_multiply(amount, factor)
+        if step is not None:
+            value = _round_step(value, step)
+        if surcharge is not None:
+            value = _calculate_add(value, surcharge)
+        return entry, value if value >= 0 else _ZERO, None, amount
+    rule = entry[2]
+    try:
+        value, tier, base = _price_rule(
+            entry[0],
+            rule,
+            item,
+            context,
+            quantity,
+            tier_quantity(rule) if callable(tier_quantity) else tier_quantity,
+            tier_quantity,
+            index,
+            _NOBODY,
+        )
+    except _BaseMissingError:
         return None
-    return (best_prefix, best[3]), best_value, best[1], best[2], best_tier, best_base
+    return entry, value, tier, base
 
 
 def _resolve_in(
@@ -982,11 +1247,6 @@ def _resolve_in(
 ) -> Money:
     """The price of the base list ``only_list`` (its scope is not checked: the
     derived list names it, and the derived list's scope says who gets the price)."""
-    best = _best(
-        context, item, quantity, tier_quantity, index, only_list=only_list, visiting=visiting
-    )
-    if best is not None:
-        return Money(best[1], best[2].currency)
     applicable, rejected = _judge(
         context, item, quantity, tier_quantity, index, only_list=only_list, visiting=visiting
     )
@@ -1133,9 +1393,13 @@ _set_rounding = _QUOTE_SLOTS["rounding"].__set__
 _set_policy = _QUOTE_SLOTS["policy"].__set__
 _set_tier_quantity = _QUOTE_SLOTS["tier_quantity"].__set__
 _set_explanation = _EXPLANATION_SLOT.__set__
+# ... and its Money the same way (what b2bcore.money._money does, without the call).
+_new_money: Final = object.__new__
+_set_money_amount: Final = Money.__dict__["amount"].__set__
+_set_money_currency: Final = Money.__dict__["currency"].__set__
 
 
-def resolve_price(
+def resolve_price(  # noqa: PLR0912, PLR0915 - the per-line path, spelled out
     context: PriceContext,
     item: PriceItem,
     quantity: Decimal | int | str,
@@ -1176,34 +1440,96 @@ def resolve_price(
             path="quantity_rule",
             value=quantity_rule,
         )
-    q = _fast_quantity(quantity) if quantity_rule is None else None
-    if q is None:
-        q = check_quantity(quantity_rule, quantity)
+    whole = type(quantity) is int  # then q has no decimals
+    q: Decimal | None
+    if type(quantity) is int and quantity_rule is None and 0 < quantity < _SMALL:
+        q = _WHOLE[quantity]
+    else:
+        q = _fast_quantity(quantity) if quantity_rule is None else None
+        if q is None:
+            q = check_quantity(quantity_rule, quantity)
     tq = q if tier_quantity is None else _tier_quantity_argument(tier_quantity, q)
     index = lists if type(lists) is PriceIndex else _as_index(lists)
+    currency = context.currency
+    price: Money | None = None  # the winner's fixed price if it needs no rounding
+    rule: PriceRule | None
     judged: tuple[list[_Hit], _Misses] | None = None
     if policy is PricePolicy.LOWEST:
         judged = _judge(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
-        win = min(judged[0], key=_lowest_rank(rounding, context.currency), default=None)
+        hit = min(judged[0], key=_lowest_rank(rounding, currency), default=None)
+        if hit is None:
+            _no_price(
+                item=item,
+                quantity=q,
+                context=context,
+                index=index,
+                tier_quantity=tq,
+                policy=policy,
+                rounding=rounding,
+                judged=judged,
+            )
+        _key, value, head, rule, tier, _base_amount = hit
+        rule_id = rule.id
     else:
-        win = _best(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
-    if win is None:
-        pending = _PendingExplanation((item, q, context, index, tq, policy, rounding, judged))
-        raise NoPriceError(item.sku, pending.build())
-    _key, value, pl, rule, tier, _base_amount = win
-    unit, line = _round_line(value, context.currency, q, rounding)
+        win = _winner(context, item, q, tq, index)
+        if win is None:
+            _no_price(
+                item=item,
+                quantity=q,
+                context=context,
+                index=index,
+                tier_quantity=tq,
+                policy=policy,
+                rounding=rounding,
+                judged=judged,
+            )
+        entry, value, tier, _base_amount = win
+        # Not the rule itself unless needed: with a million rules, one cache miss less.
+        head, rule_id, rule = entry[1], entry[3], None
+        if whole and entry[6] & _IN_MINOR_UNITS:
+            price = entry[8]
+    if price is not None:
+        # A fixed price in minor units, and a whole quantity: the unit price and
+        # the line total are already rounded, at whatever stage and in whatever mode.
+        unit = price
+        try:
+            total = _multiply(value, q)
+        except decimal.Inexact:
+            total = _exact("multiply", _multiply, value, q)  # raises ValidationError
+        line = _new_money(Money)
+        _set_money_amount(line, total)
+        _set_money_currency(line, currency)
+    elif rounding.stage is RoundingStage.UNIT:
+        # _round_line for this stage, spelled out: round the unit price, multiply.
+        quantum = _quantum(currency)
+        mode = rounding.mode._value_
+        value = value.quantize(quantum, mode, _ROUND_CONTEXT)
+        try:
+            total = _multiply(value, q)
+        except decimal.Inexact:
+            total = _exact("multiply", _multiply, value, q)  # raises ValidationError
+        if not whole:  # else the product is rounded already
+            total = total.quantize(quantum, mode, _ROUND_CONTEXT)
+        unit = _new_money(Money)
+        _set_money_amount(unit, value)
+        _set_money_currency(unit, currency)
+        line = _new_money(Money)
+        _set_money_amount(line, total)
+        _set_money_currency(line, currency)
+    else:
+        unit, line = _round_line(value, currency, q, rounding)
     quote: PriceQuote = _new_object(PriceQuote)
     _set_sku(quote, item.sku)
     _set_quantity(quote, q)
     _set_unit_price(quote, unit)
     _set_line_total(quote, line)
-    _set_price_list_id(quote, pl.id)
-    _set_rule_id(quote, rule.id)
+    _set_price_list_id(quote, head.id)
+    _set_rule_id(quote, rule_id)
     _set_tier_min_quantity(quote, None if tier is None else tier.min_quantity)
     _set_context(quote, context)
     _set_rounding(quote, rounding)
     _set_policy(quote, policy)
-    _set_tier_quantity(quote, tq(rule) if callable(tq) else tq)
+    _set_tier_quantity(quote, tq if not callable(tq) else tq(entry[2] if rule is None else rule))
     _set_explanation(
         quote,
         _PendingExplanation((item, q, context, index, tq, policy, rounding, judged)),
@@ -1211,10 +1537,34 @@ def resolve_price(
     return quote
 
 
+def _no_price(
+    *,
+    item: PriceItem,
+    quantity: Decimal,
+    context: PriceContext,
+    index: PriceIndex,
+    tier_quantity: TierQuantity,
+    policy: PricePolicy,
+    rounding: RoundingPolicy,
+    judged: tuple[list[_Hit], _Misses] | None,
+) -> NoReturn:
+    pending = _PendingExplanation(
+        (item, quantity, context, index, tier_quantity, policy, rounding, judged)
+    )
+    raise NoPriceError(item.sku, pending.build())
+
+
+#: The Decimals of small whole quantities, made once (a Decimal is immutable).
+_SMALL: Final = 1024
+_WHOLE: Final = tuple(Decimal(n) for n in range(_SMALL))
+
+
 def _fast_quantity(quantity: object) -> Decimal | None:
     """What :func:`check_quantity` returns without a quantity rule, for the common
     cases (a positive int or finite Decimal); None: let it check."""
     if type(quantity) is int:
+        if 0 < quantity < _SMALL:
+            return _WHOLE[quantity]
         return Decimal(quantity) if quantity > 0 else None
     if type(quantity) is Decimal and quantity.is_finite() and quantity > 0:
         return quantity
@@ -1253,15 +1603,10 @@ def _round_line(
         )
     quantum = _quantum(currency)
     mode = rounding.mode._value_
-    unit = (
-        amount.quantize(quantum, rounding=mode, context=_ROUND_CONTEXT)
-        if stage is RoundingStage.UNIT
-        else amount
-    )
+    # quantize's arguments are given by position: by keyword they cost twice as much.
+    unit = amount.quantize(quantum, mode, _ROUND_CONTEXT) if stage is RoundingStage.UNIT else amount
     line = _exact("multiply", _multiply, unit, quantity)
-    return _money(unit, currency), _money(
-        line.quantize(quantum, rounding=mode, context=_ROUND_CONTEXT), currency
-    )
+    return _money(unit, currency), _money(line.quantize(quantum, mode, _ROUND_CONTEXT), currency)
 
 
 @functools.cache

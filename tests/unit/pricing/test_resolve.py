@@ -1420,3 +1420,106 @@ def test_a_base_list_chooses_its_tier_by_the_same_tier_quantity() -> None:
     quote = _resolve(lists, 10, tier_quantity=100)
     assert (quote.price_list_id, quote.unit_price) == ("acme", _eur("6.30"))
     assert _resolve(lists, 10).unit_price == _eur("9.00")
+
+
+# -- a reused index: what it remembers per SKU and context ---------------------------------
+
+
+def _amounts(quote: PriceQuote) -> tuple[str, str]:
+    """The unit price and line total as text: equal Decimals may differ in exponent."""
+    return str(quote.unit_price.amount), str(quote.line_total.amount)
+
+
+@pytest.mark.parametrize(
+    ("price", "quantity", "stage", "expected"),
+    [
+        ("12.30", 3, RoundingStage.UNIT, ("12.30", "36.90")),  # in minor units already
+        ("12.3", 3, RoundingStage.UNIT, ("12.30", "36.90")),  # rounded to minor units
+        ("12", 3, RoundingStage.UNIT, ("12.00", "36.00")),
+        ("12.345", 3, RoundingStage.UNIT, ("12.35", "37.05")),
+        ("12.30", "1.5", RoundingStage.UNIT, ("12.30", "18.45")),  # a quantity with decimals
+        ("12.35", "2.5", RoundingStage.UNIT, ("12.35", "30.88")),
+        ("12.30", 3, RoundingStage.LINE, ("12.30", "36.90")),
+        ("12.345", 3, RoundingStage.LINE, ("12.345", "37.04")),
+        ("12.3", 3, RoundingStage.TOTAL, ("12.3", "36.9")),
+        ("12.345", 3, RoundingStage.TOTAL, ("12.345", "37.035")),
+        ("12.30", 3000, RoundingStage.UNIT, ("12.30", "36900.00")),  # a large whole quantity
+    ],
+)
+def test_a_fixed_price_keeps_its_digits_whatever_the_index_remembers(
+    price: str, quantity: int | str, stage: RoundingStage, expected: tuple[str, str]
+) -> None:
+    lists = [_plist("list", _fixed("r", price))]
+    rounding = RoundingPolicy(RoundingMode.HALF_UP, stage)
+    index = PriceIndex(lists)
+    # The first line of a SKU, the second (the index makes its plan) and a later one.
+    quotes = [_resolve(_untyped(index), quantity, rounding=rounding) for _ in range(3)]
+    assert {_amounts(q) for q in quotes} == {expected}
+    assert _amounts(_resolve(lists, quantity, rounding=rounding)) == expected
+
+
+def test_percentages_equal_in_value_keep_their_own_digits() -> None:
+    # 1 + (-10.00)/100 is 0.90, 1 + (-10)/100 is 0.9: the exact results differ in exponent.
+    for percent, expected in (("-10.00", "180.0000"), ("-10", "180.000"), ("-10.00", "180.0000")):
+        lists = [_plist("list", _formula("r", Formula(percent=Decimal(percent))))]
+        quote = _resolve(lists, 1, rounding=EXACT)
+        assert str(quote.unit_price.amount) == expected
+
+
+def test_an_index_tells_items_of_one_sku_apart_by_product_and_categories() -> None:
+    # A SKU moved to another product or category (a newer catalogue) is priced by its
+    # rules there, though the index remembers the SKU's rules from before.
+    lists = [
+        _plist(
+            "list",
+            _fixed("pumps", "10.00", RuleTarget.category("pumps")),
+            _fixed("valves", "20.00", RuleTarget.category("valves")),
+            _fixed("p-100", "30.00", RuleTarget.product("P-100")),
+        )
+    ]
+    index = PriceIndex(lists)
+    moved = attrs.evolve(PUMP, product_id=None, category_path=["tools", "valves"])
+    unknown = attrs.evolve(PUMP, product_id=None, category_path=["tools"])
+    for item, rule in [(PUMP, "p-100"), (moved, "valves"), (unknown, None)] * 3:
+        try:
+            quote = resolve_price(CTX, item, 1, lists=index)
+        except NoPriceError:
+            assert rule is None
+        else:
+            assert quote.rule_id == rule
+            assert quote == resolve_price(CTX, item, 1, lists=lists)
+
+
+def test_an_index_with_more_lists_than_a_byte_counts_answers_the_same() -> None:
+    # Up to 255 lists, a plan keeps its entries' list positions as bytes; beyond, it
+    # reads every entry. Both find the same winner.
+    companies = [f"co-{i}" for i in range(300)]
+    lists = [
+        _plist(
+            f"for-{company}",
+            _fixed("r", f"{100 + i}.00"),
+            scope=PriceScope(companies={company}),
+        )
+        for i, company in enumerate(companies)
+    ]
+    lists.append(_plist("public", _fixed("r", "999.00")))
+    few = PriceIndex([*lists[:200], lists[-1]])
+    many = PriceIndex(lists)
+    for company in ["co-0", "co-150", "co-299", "co-299", "nobody", "co-0"] * 2:
+        context = _context(company_id=company)
+        expected = resolve_price(context, PUMP, 1, lists=lists)
+        assert resolve_price(context, PUMP, 1, lists=many) == expected
+        if company in {"co-0", "co-150", "nobody"}:
+            assert resolve_price(context, PUMP, 1, lists=few) == expected
+
+
+def test_an_index_remembers_a_bounded_number_of_skus(monkeypatch: pytest.MonkeyPatch) -> None:
+    from b2bcore.pricing import resolve
+
+    monkeypatch.setattr(resolve, "_PLAN_CACHE_SIZE", 4)
+    lists = [_plist("list", _fixed("all", "1.00")), _plist("b", _fixed("r", "2.00"), priority=1)]
+    index = PriceIndex(lists)
+    items = [attrs.evolve(PUMP, sku=Sku(f"S-{i}")) for i in range(10)]
+    for item in items * 3:
+        assert resolve_price(CTX, item, 1, lists=index) == resolve_price(CTX, item, 1, lists=lists)
+        assert len(index._plans) <= 4
