@@ -482,12 +482,14 @@ class ApprovalsService:
     def needs_approval(self, uow: UnitOfWork, subject: object, *, at: datetime) -> bool:
         """Whether some rule of the company's policy matches ``subject`` at ``at``,
         read inside the caller's unit of work (orders' checkout asks it before it
-        stores a new order)."""
-        snapshot = _subject(subject)
+        stores a new order). A company without rules needs no approval for anything:
+        then only the subject's ``company_id`` is checked, not the rest of it."""
         at = require_aware(at, path="at")
-        policy = _policy_or_empty(uow, snapshot.company_id)
+        company_id = as_id(CompanyId, getattr(subject, "company_id", None), path="company_id")
+        policy = _policy_or_empty(uow, company_id)
         if not policy.rules:
             return False
+        snapshot = _subject(subject)
         directory = _directory_in(uow, snapshot.company_id)
         flow = evaluate(policy, snapshot, at=at, directory=directory, flow_id=FlowId("preview"))
         return flow.status is not FlowStatus.APPROVED

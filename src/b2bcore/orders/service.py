@@ -225,6 +225,15 @@ def _key(value: object) -> str | None:
     return value
 
 
+def _stock_levels_of(uow: UnitOfWork, skus: Sequence[Sku]) -> dict[str, Sequence[StockLevel]]:
+    """The stock levels of several SKUs: in one read where the repository can
+    (b2bcore's own have ``for_skus``), else one read per SKU."""
+    many = getattr(uow.stock_levels, "for_skus", None)
+    if many is not None:
+        return dict(many(skus))
+    return {sku: uow.stock_levels.for_sku(sku) for sku in skus}
+
+
 def _cart_arguments(currency: str, business_unit_id: str | None) -> BusinessUnitId | None:
     """A new cart's (or quick order's) currency checked, and its unit's id."""
     if not is_currency(currency):
@@ -829,6 +838,8 @@ class OrdersService:
         lists = self._lists(uow, cart.currency, at, cache)
         catalog = StoredCatalog(uow, read_only=read_only)
         catalog.preload(line.sku for line in cart.lines)
+        if stock_seen is not None:
+            stock_seen.update(_stock_levels_of(uow, [line.sku for line in cart.lines]))
         reviewed = review_lines(
             cart.lines,
             catalog=catalog,

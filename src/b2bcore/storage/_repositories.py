@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -932,6 +932,19 @@ class StockLevelDocuments(DocumentRepository[StockLevel]):
         code = check_id(sku, path="sku")
         levels: list[StockLevel] = _all_rows(self, PLATFORM, (Filter("sku", "eq", code),))
         return sorted(levels, key=lambda lv: lv.location)
+
+    def for_skus(self, skus: Sequence[Sku], /) -> dict[Sku, list[StockLevel]]:
+        """:meth:`for_sku` of several SKUs in one read (not a port method: callers
+        use it when a repository has it, see ``OrdersService``)."""
+        codes = [Sku(check_id(sku, path="skus")) for sku in skus]
+        found: dict[Sku, list[StockLevel]] = {code: [] for code in codes}
+        if codes:
+            levels: list[StockLevel] = _all_rows(
+                self, PLATFORM, (Filter("sku", "in", tuple(dict.fromkeys(codes))),)
+            )
+            for level in sorted(levels, key=lambda lv: lv.location):
+                found[level.sku].append(level)
+        return found
 
 
 RESERVATIONS: Collection[Reservation] = Collection(

@@ -160,6 +160,7 @@ class _PostgresSession:
         self._aborted: B2BCoreError | None = None
         # Writes held back while batching (see begin_batch); None: not batching.
         self._queued: list[_Queued] | None = None
+        self._client: Any = None  # a ClientCursor for _many, made when first needed
 
     # -- statements ---------------------------------------------------------------------
     def _translate(self, e: Exception, action: str) -> B2BCoreError:
@@ -192,6 +193,23 @@ class _PostgresSession:
             return self._cur.execute(sql, params)
         except psycopg.Error as e:
             raise self._translate(e, action) from e
+
+    def _many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[tuple[int, list[Any]]]:
+        """Run ``statements`` in one round trip — one query string, parameters bound
+        on the client (psycopg's ``ClientCursor`` quotes them) — and return each
+        one's row count and rows. On a local server this costs less than a pipeline
+        as well as fewer round trips. psycopg errors propagate to the caller."""
+        if self._client is None:
+            self._client = self._store._psycopg.ClientCursor(self._conn)
+        cur = self._client
+        cur.execute(
+            "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+        )
+        results: list[tuple[int, list[Any]]] = []
+        while True:
+            results.append((cur.rowcount, cur.fetchall() if cur.description else []))
+            if not cur.nextset():
+                return results
 
     @staticmethod
     def _row(c: Collection[Any], r: Sequence[Any]) -> StoredRow:
@@ -359,7 +377,7 @@ class _PostgresSession:
     # -- batches of writes ---------------------------------------------------------------
     def begin_batch(self) -> None:
         """Hold inserts and updates back until :meth:`end_batch` (or the next read):
-        then they go to the server in one pipeline — one round trip — and are
+        then they go to the server in one query string — one round trip — and are
         checked as one. A write of the batch that fails (a duplicate, a stale
         version) fails the whole unit of work: it cannot be committed."""
         if self._queued is None:
@@ -379,8 +397,7 @@ class _PostgresSession:
         self._check_usable()
         psycopg = self._store._psycopg
         try:
-            with self._conn.pipeline():
-                cursors = [self._conn.execute(sql, params) for *_op, sql, params in queued]
+            counts = [count for count, _rows in self._many([(q[4], q[5]) for q in queued])]
         except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as e:
             error: B2BCoreError = ConcurrencyError(
                 "record",
@@ -394,8 +411,8 @@ class _PostgresSession:
             error = self._store._translate(e, "write records")
             self._aborted = error
             raise error from e
-        for (op, c, row, expected, _sql, _params), cur in zip(queued, cursors, strict=True):
-            if cur.rowcount == 1:
+        for (op, c, row, expected, _sql, _params), count in zip(queued, counts, strict=True):
+            if count == 1:
                 continue
             error = (
                 self._duplicate(c, row) if op == "insert" else self._not_replaced(c, row, expected)
@@ -413,7 +430,7 @@ class _PostgresSession:
             raise NotFoundError(c.kind, key)
 
     def fetch_all(self, wanted: Sequence[Wanted]) -> list[list[StoredRow]]:
-        """The reads in one pipeline: one round trip to the server for all of them."""
+        """The reads in one query string: one round trip to the server for all."""
         if self._queued:
             self._flush_queued()
         if len(wanted) < 2:
@@ -430,9 +447,7 @@ class _PostgresSession:
         self._check_usable()
         psycopg = self._store._psycopg
         try:
-            with self._conn.pipeline():
-                cursors = [self._conn.execute(sql, params) for sql, params in statements]
-            found = [cur.fetchall() for cur in cursors]
+            found = [rows for _count, rows in self._many(statements)]
         except psycopg.Error as e:
             raise self._translate(e, "read records") from e
         return [
@@ -483,27 +498,33 @@ class _PostgresSession:
 
     # -- the transaction ----------------------------------------------------------------
     def _commit_with(self, deferred: Deferred) -> None:
-        """Insert the deferred rows and commit in one pipeline: one round trip."""
-        with self._conn.pipeline():
-            for c, rows in deferred:
-                if not rows:
-                    continue
-                names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
-                marks = ", ".join(["%s"] * len(names))
-                self._cur.executemany(
-                    f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})",
-                    [
-                        (
-                            r.company_id,
-                            r.id,
-                            r.version,
-                            r.doc,
-                            *(_db(r.columns[col.name]) for col in c.columns),
-                        )
-                        for r in rows
-                    ],
+        """Insert the deferred rows (one multi-row INSERT per collection) and commit,
+        in one query string: one round trip."""
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for c, rows in deferred:
+            if not rows:
+                continue
+            names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+            marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+            values = [
+                value
+                for r in rows
+                for value in (
+                    r.company_id,
+                    r.id,
+                    r.version,
+                    r.doc,
+                    *(_db(r.columns[col.name]) for col in c.columns),
                 )
-            self._conn.commit()
+            ]
+            statements.append(
+                (
+                    f"INSERT INTO {c.name} ({', '.join(names)}) VALUES "
+                    + ", ".join([marks] * len(rows)),
+                    values,
+                )
+            )
+        self._many([*statements, ("COMMIT", ())])
 
     def commit(self, deferred: Deferred = ()) -> None:
         if self._queued:

@@ -4,6 +4,7 @@ actor, is authorized and audited, and leaves nothing half-written when it fails.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import attrs
 import pytest
@@ -148,6 +149,23 @@ def test_without_a_policy_nothing_needs_approval(portal: Portal) -> None:
     assert flow.status is FlowStatus.APPROVED
     assert flow.rules == ()
     assert portal.approvals.preview(BEN, cart()).needs_approval is False
+
+
+def test_needs_approval_in_a_unit_of_work_checks_the_subject_when_a_rule_could_match(
+    portal: Portal,
+) -> None:
+    with portal.store.unit_of_work() as uow:
+        assert portal.approvals.needs_approval(uow, cart(), at=AT) is False
+        with pytest.raises(ValidationError):
+            portal.approvals.needs_approval(uow, object(), at=AT)  # no company at all
+        # Without rules nothing needs approval: the rest of the subject is not read.
+        partial = SimpleNamespace(company_id="acme")
+        assert portal.approvals.needs_approval(uow, partial, at=AT) is False
+    portal.approvals.save_policy(ANA, two_step_policy())
+    with portal.store.unit_of_work() as uow:
+        assert portal.approvals.needs_approval(uow, cart(), at=AT) is True
+        with pytest.raises(ValidationError):
+            portal.approvals.needs_approval(uow, partial, at=AT)
 
 
 def test_only_the_requester_submits_and_only_once(portal: Portal) -> None:

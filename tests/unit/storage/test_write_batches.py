@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from b2bcore.accounts.model import BusinessUnit, Company
+from b2bcore.catalog import StockLevel
 from b2bcore.errors import ConcurrencyError, DuplicateError, NotFoundError
-from b2bcore.ids import BusinessUnitId, CompanyId, new_id
+from b2bcore.ids import BusinessUnitId, CompanyId, Sku, new_id
 from b2bcore.storage._uow import DocumentUnitOfWork
 from b2bcore.storage.memory import MemoryStore
 from b2bcore.storage.postgres import PostgresStore
@@ -144,3 +145,23 @@ def test_any_error_in_a_batch_rolls_the_unit_back(store: Store) -> None:
             uow.business_units.add(_unit(company, "hq"))
         uow.commit()
     assert _stored(store, company) == ("ACME", ["hq"])
+
+
+def test_stock_levels_of_several_skus_in_one_read_equal_one_read_each(store: Store) -> None:
+    with _uow(store) as uow:
+        for sku, location, on_hand in (
+            ("SEAL-7", "leipzig", 3),
+            ("SEAL-7", "berlin", 2),
+            ("PUMP-1", "leipzig", 1),
+            ("HOSE-3", "wien", 9),
+        ):
+            uow.stock_levels.add(StockLevel(sku=sku, location=location, on_hand=on_hand))
+        uow.commit()
+    asked = [Sku("SEAL-7"), Sku("NOPE"), Sku("PUMP-1"), Sku("SEAL-7")]
+    with _uow(store) as uow:
+        found = uow.stock_levels.for_skus(asked)
+        assert set(found) == {"SEAL-7", "NOPE", "PUMP-1"}
+        for sku in asked:
+            assert found[sku] == uow.stock_levels.for_sku(sku)
+        assert [lv.location for lv in found[Sku("SEAL-7")]] == ["berlin", "leipzig"]
+        assert uow.stock_levels.for_skus([]) == {}
