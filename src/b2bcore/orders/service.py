@@ -43,7 +43,7 @@ from b2bcore.accounts.model import Actor, Company, Permission
 from b2bcore.accounts.rules import Access, AccessDecision, Resource, ancestors, authorize
 from b2bcore.audit import Outcome
 from b2bcore.catalog.inventory import release_stock, reserve_stock
-from b2bcore.catalog.model import Assortment, StockLevel
+from b2bcore.catalog.model import StockLevel
 from b2bcore.catalog.rules import CatalogContext, applicable_assortments, price_item
 from b2bcore.catalog.stored import StoredCatalog
 from b2bcore.clock import Clock, to_utc
@@ -118,7 +118,7 @@ from b2bcore.pricing.cart import DiscountSet
 from b2bcore.pricing.errors import NoPriceError
 from b2bcore.pricing.model import PriceContext, PriceList
 from b2bcore.pricing.resolve import PriceIndex, resolve_price
-from b2bcore.storage._reads import writes_together
+from b2bcore.storage._reads import read_only_many, writes_together
 from b2bcore.storage.ports import UnitOfWork
 
 __all__ = ["AccountBalance", "OrdersService"]
@@ -553,8 +553,17 @@ class OrdersService:
         )
         unit, chain = self._unit_chain(access, actor, business_unit_id)
         cid = actor.company_id
-        stored: Iterable[Assortment] = iterate(
-            lambda c: uow.assortments.list(company_id=cid, limit=MAX_LIMIT, cursor=c)
+        # Assortments are only read here: shared objects where the store has them.
+        (stored,) = read_only_many(
+            uow,
+            [(uow.assortments, cid, None)],
+            lambda: [
+                tuple(
+                    iterate(
+                        lambda c: uow.assortments.list(company_id=cid, limit=MAX_LIMIT, cursor=c)
+                    )
+                )
+            ],
         )
         assortments = applicable_assortments(stored, company_id=cid, business_unit_ids=chain)
         price_context = PriceContext(
@@ -826,7 +835,8 @@ class OrdersService:
         read_only: bool = False,
     ) -> CartReview:
         """The cart's review; ``read_only``: for the caller's own use only (its
-        products may be objects shared with other commands, see StoredCatalog)."""
+        products may be objects shared with other commands, see StoredCatalog; its
+        quotes keep their full explanations, its lines no prices)."""
         context, _unit, cost_center = self._context(
             uow,
             access,
@@ -855,6 +865,12 @@ class OrdersService:
             lists=lists,
             discounts=self._discounts_for(context.price_context),
         )
+        if read_only:
+            # For the caller's own use (an order is built from it, and
+            # build_order_lines pins each quote with the buyer's explanation).
+            return CartReview(
+                cart=cart, lines=tuple(reviewed), priced=priced, cost_center=cost_center
+            )
         redacted = tuple(
             attrs.evolve(
                 line,
