@@ -22,7 +22,7 @@ import attrs
 from b2bcore.errors import DuplicateError, NotFoundError, StorageError, ValidationError
 from b2bcore.events import Aggregate, DomainEvent
 from b2bcore.ids import CompanyId
-from b2bcore.paging import MAX_LIMIT, Page, check_limit, decode_cursor, encode_cursor
+from b2bcore.paging import Page, check_limit, decode_cursor, encode_cursor
 from b2bcore.serialization import converter, structure
 
 __all__ = [
@@ -387,18 +387,6 @@ class DocumentRepository(Generic[T]):
         ``b2bcore.storage._reads``)."""
         return self._get(key, "" if company_id is None else company_id, shared=True)
 
-    def read_only_all(self, company_id: str, /) -> tuple[T, ...]:
-        """Every document of ``company_id`` in the collection's order, for a read
-        that only looks (see ``_from_row_shared``)."""
-        found: list[T] = []
-        cursor: str | None = None
-        while True:
-            page = self._page(company_id=company_id, limit=MAX_LIMIT, cursor=cursor, shared=True)
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return tuple(found)
-            cursor = page.next_cursor
-
     def _add(self, obj: T) -> None:
         version = 1
         if self.deferred:
@@ -436,7 +424,6 @@ class DocumentRepository(Generic[T]):
         limit: int,
         cursor: str | None,
         descending: bool = False,
-        shared: bool = False,
     ) -> Page[T]:
         c = self.collection
         check_limit(limit)
@@ -465,8 +452,7 @@ class DocumentRepository(Generic[T]):
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        structure_row = self._from_row_shared if shared else self._from_row
-        items = tuple(structure_row(r) for r in rows)
+        items = tuple(self._from_row(r) for r in rows)
         next_cursor = None
         if more:
             last = rows[-1]

@@ -18,7 +18,6 @@ from typing import Any, Protocol, TypeGuard, TypeVar, cast, runtime_checkable
 
 __all__ = [
     "ReadOnlyReads",
-    "read_only_all",
     "read_only_get",
     "read_only_many",
     "writes_together",
@@ -35,10 +34,6 @@ class ReadOnlyReads(Protocol[T_co]):
     def read_only_get(self, key: str, company_id: str | None, /) -> T_co:
         """The object ``key`` of ``company_id`` — None: of the platform (the
         seller's catalogue) — NotFoundError if there is none."""
-        ...
-
-    def read_only_all(self, company_id: str, /) -> tuple[T_co, ...]:
-        """Every object of ``company_id``, in the repository's order."""
         ...
 
 
@@ -59,16 +54,6 @@ def read_only_get(repo: object, key: str, company_id: str | None, fallback: Call
     """``repo``'s shared object ``key`` if it has the capability, else ``fallback()``."""
     if _capable(repo):
         return cast(T, repo.read_only_get(key, company_id))
-    return fallback()
-
-
-def read_only_all(
-    repo: object, company_id: str, fallback: Callable[[], tuple[T, ...]]
-) -> tuple[T, ...]:
-    """Every shared object of ``company_id`` if ``repo`` has the capability, else
-    ``fallback()``."""
-    if _capable(repo):
-        return cast(tuple[T, ...], repo.read_only_all(company_id))
     return fallback()
 
 

@@ -34,7 +34,7 @@ from b2bcore.ids import BusinessUnitId, CompanyId, RoleId, UserId, new_id
 from b2bcore.paging import iterate
 from b2bcore.portal import Portal
 from b2bcore.storage import postgres as postgres_module
-from b2bcore.storage._reads import read_only_all, read_only_get, read_only_many
+from b2bcore.storage._reads import read_only_get, read_only_many
 from b2bcore.storage.memory import MemoryStore
 from b2bcore.storage.postgres import PostgresStore
 from b2bcore.storage.sqlite import SQLiteStore
@@ -220,9 +220,7 @@ def test_read_only_helpers_fall_back_without_the_capability(store: Store) -> Non
     with store.unit_of_work() as uow:
         shared: Role = read_only_get(uow.roles, "buyer", cid, lambda: pytest.fail("fallback"))
         assert shared == uow.roles.get(RoleId("buyer"), company_id=cid)
-        assert read_only_all(uow.roles, cid, lambda: pytest.fail("fallback")) == (shared,)
         assert read_only_get(Plain(), "buyer", cid, lambda: "fallback") == "fallback"
-        assert read_only_all(Plain(), cid, lambda: ("fallback",)) == ("fallback",)
         assert read_only_many(uow, [(uow.roles, cid, None)], list) == [(shared,)]
         assert read_only_many(Plain(), [(uow.roles, cid, None)], lambda: [("f",)]) == [("f",)]
         # One repository that is not b2bcore's own: the whole batch falls back.
@@ -263,7 +261,7 @@ def test_unchanged_rows_give_the_very_same_objects(store: Store) -> None:
         second = _access_reads(uow, cid)
         by_key = (
             uow.roles.read_only_get("buyer", cid),
-            uow.roles.read_only_all(cid),
+            read_only_many(uow, [(uow.roles, cid, None)], lambda: pytest.fail("fallback"))[0],
             uow.companies.read_only_get(cid, cid),
         )
         own = uow.roles.get(RoleId("buyer"), company_id=cid)  # the port: a copy of one's own
@@ -305,7 +303,9 @@ def test_a_rolled_back_write_is_never_read_back(store: Store, undo: str) -> None
     company = _seed(store, _role(_company(), "buyer", "Buyer", Permission.ORDERS_BUY))
     cid = company.id
     with store.unit_of_work() as uow:
-        (original,) = uow.roles.read_only_all(cid)
+        ((original,),) = read_only_many(
+            uow, [(uow.roles, cid, None)], lambda: pytest.fail("fallback")
+        )
 
     with store.unit_of_work() as uow:  # unit A
         role = uow.roles.get(RoleId("buyer"), company_id=cid)
