@@ -1458,31 +1458,13 @@ def resolve_price(  # noqa: PLR0912, PLR0915 - the per-line path, spelled out
         judged = _judge(context, item, q, tq, index, only_list=None, visiting=_NOBODY)
         hit = min(judged[0], key=_lowest_rank(rounding, currency), default=None)
         if hit is None:
-            _no_price(
-                item=item,
-                quantity=q,
-                context=context,
-                index=index,
-                tier_quantity=tq,
-                policy=policy,
-                rounding=rounding,
-                judged=judged,
-            )
+            _no_price(_PendingExplanation((item, q, context, index, tq, policy, rounding, judged)))
         _key, value, head, rule, tier, _base_amount = hit
         rule_id = rule.id
     else:
         win = _winner(context, item, q, tq, index)
         if win is None:
-            _no_price(
-                item=item,
-                quantity=q,
-                context=context,
-                index=index,
-                tier_quantity=tq,
-                policy=policy,
-                rounding=rounding,
-                judged=judged,
-            )
+            _no_price(_PendingExplanation((item, q, context, index, tq, policy, rounding, judged)))
         entry, value, tier, _base_amount = win
         # Not the rule itself unless needed: with a million rules, one cache miss less.
         head, rule_id, rule = entry[1], entry[3], None
@@ -1537,21 +1519,9 @@ def resolve_price(  # noqa: PLR0912, PLR0915 - the per-line path, spelled out
     return quote
 
 
-def _no_price(
-    *,
-    item: PriceItem,
-    quantity: Decimal,
-    context: PriceContext,
-    index: PriceIndex,
-    tier_quantity: TierQuantity,
-    policy: PricePolicy,
-    rounding: RoundingPolicy,
-    judged: tuple[list[_Hit], _Misses] | None,
-) -> NoReturn:
-    pending = _PendingExplanation(
-        (item, quantity, context, index, tier_quantity, policy, rounding, judged)
-    )
-    raise NoPriceError(item.sku, pending.build())
+def _no_price(pending: _PendingExplanation) -> NoReturn:
+    """Raise NoPriceError for the line of ``pending``, with its explanation."""
+    raise NoPriceError(pending[0].sku, pending.build())
 
 
 #: The Decimals of small whole quantities, made once (a Decimal is immutable).
