@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -38,46 +37,19 @@ from b2bcore.storage._reads import read_only_get, read_only_many
 from b2bcore.storage.memory import MemoryStore
 from b2bcore.storage.postgres import PostgresStore
 from b2bcore.storage.sqlite import SQLiteStore
+from b2bcore.testing.contracts import _company, _unit
 from tests.contracts.test_postgres_store import (  # the PostgreSQL skip and schema helpers
     DSN,
     _admin,
     needs_server,
     schema,  # noqa: F401 - a fixture, used by name
 )
-
-Store = MemoryStore | SQLiteStore | PostgresStore
+from tests.unit.storage.conftest import Store
 
 AT = datetime(2026, 4, 7, 8, 30, tzinfo=UTC)
-POSTGRES = pytest.param("postgres", marks=[needs_server, pytest.mark.postgres])
-
-
-@pytest.fixture(params=["memory", "sqlite", POSTGRES])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "postgres":
-        name: str = request.getfixturevalue("schema")
-        pg = PostgresStore(DSN, schema=name, pool_size=4)
-        yield pg
-        pg.close()
-        return
-    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "b.sqlite")
-    yield s
-    s.close()
 
 
 # -- objects -------------------------------------------------------------------------------
-def _company() -> Company:
-    return Company(id=CompanyId(f"co-{new_id()}"), name="ACME", country="DE")
-
-
-def _unit(company: Company, unit_id: str, parent: str | None = None) -> BusinessUnit:
-    return BusinessUnit(
-        id=BusinessUnitId(unit_id),
-        company_id=company.id,
-        name=f"Unit {unit_id}",
-        parent_id=None if parent is None else BusinessUnitId(parent),
-    )
-
-
 def _role(company: Company, role_id: str, name: str, *permissions: Permission) -> Role:
     return Role(id=RoleId(role_id), company_id=company.id, name=name, permissions=permissions)
 

@@ -3,55 +3,22 @@ writes inside the block are stored like any others; a read inside sees them; a w
 that fails (a duplicate, a stale version) or any other error inside the block rolls
 the whole unit of work back, so nothing of it can be committed.
 
-On PostgreSQL the block's writes go to the server in one pipeline (the orders service
+On PostgreSQL the block's writes go to the server in one round trip (the orders service
 stores a new order, its reservations and stock updates this way); the PostgreSQL cases
 need ``B2BCORE_POSTGRES_DSN`` and skip, saying why, without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from b2bcore.accounts.model import BusinessUnit, Company
+from b2bcore.accounts.model import Company
 from b2bcore.catalog import StockLevel
 from b2bcore.errors import ConcurrencyError, DuplicateError, NotFoundError
-from b2bcore.ids import BusinessUnitId, CompanyId, Sku, new_id
+from b2bcore.ids import Sku
 from b2bcore.storage._uow import DocumentUnitOfWork
-from b2bcore.storage.memory import MemoryStore
-from b2bcore.storage.postgres import PostgresStore
-from b2bcore.storage.sqlite import SQLiteStore
-from tests.contracts.test_postgres_store import (  # the PostgreSQL skip and schema helpers
-    DSN,
-    needs_server,
-    schema,  # noqa: F401 - a fixture, used by name
-)
-
-Store = MemoryStore | SQLiteStore | PostgresStore
-POSTGRES = pytest.param("postgres", marks=[needs_server, pytest.mark.postgres])
-
-
-@pytest.fixture(params=["memory", "sqlite", POSTGRES])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "postgres":
-        s = PostgresStore(DSN, schema=request.getfixturevalue("schema"), pool_size=2)
-    elif request.param == "sqlite":
-        s = SQLiteStore(tmp_path / "batches.sqlite", synchronous="NORMAL")
-    else:
-        s = MemoryStore()
-    yield s
-    s.close()
-
-
-def _company(name: str = "ACME") -> Company:
-    return Company(id=CompanyId(f"co-{new_id()}"), name=name, country="DE")
-
-
-def _unit(company: Company, unit_id: str) -> BusinessUnit:
-    return BusinessUnit(id=BusinessUnitId(unit_id), company_id=company.id, name=unit_id)
+from b2bcore.testing.contracts import _company, _unit
+from tests.unit.storage.conftest import Store
 
 
 def _stored(store: Store, company: Company) -> tuple[str | None, list[str]]:
