@@ -91,8 +91,14 @@ def reserve_stock(
         levels = [uow.stock_levels.get(code, as_id(LocationId, location, path="location"))]
     elif levels is None:
         levels = uow.stock_levels.for_sku(code)
-    elif any(level.sku != code for level in levels):
-        raise ValidationError(f"levels must be {code}'s stock levels", path="levels")
+    elif not isinstance(levels, (list, tuple)) or any(
+        not isinstance(level, StockLevel) or level.sku != code for level in levels
+    ):
+        raise ValidationError(
+            f"levels must be a list of {code}'s stock levels (as read in this unit of work)",
+            path="levels",
+            value=levels,
+        )
     available = Decimal(0)
     for level in levels:
         available = _add(available, level.available)

@@ -28,8 +28,8 @@ from b2bcore.catalog.rules import (
     category_path,
     in_assortment,
 )
-from b2bcore.errors import B2BCoreError, NotFoundError
-from b2bcore.ids import BusinessUnitId, CategoryId, CompanyId, Sku
+from b2bcore.errors import B2BCoreError, NotFoundError, ValidationError
+from b2bcore.ids import BusinessUnitId, CategoryId, CompanyId, Sku, check_id
 from b2bcore.paging import MAX_LIMIT, iterate
 from b2bcore.storage._reads import read_only_get, read_only_many
 from b2bcore.storage.ports import UnitOfWork
@@ -57,10 +57,13 @@ class StoredCatalog:
         """Read these SKUs' products, then their categories, in one go each (one
         round trip on PostgreSQL) instead of one by one as they are asked for. Only a
         ``read_only`` reader preloads; for others this does nothing."""
+        if isinstance(skus, str) or not isinstance(skus, Iterable):
+            raise ValidationError("give an iterable of SKUs", path="skus", value=skus)
+        wanted = list(dict.fromkeys([check_id(sku, path="skus") for sku in skus]))
         if not self._read_only:
             return
         uow = self._uow
-        wanted = [sku for sku in dict.fromkeys(skus) if sku not in self._products]
+        wanted = [sku for sku in wanted if sku not in self._products]
         for sku, found in zip(wanted, self._read_many(uow.products, wanted), strict=True):
             self._products[sku] = found
         categories = {

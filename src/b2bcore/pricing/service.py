@@ -153,6 +153,8 @@ class PricingService:
     def cached_index(self, currency: str) -> PriceIndex | None:
         """The compiled index of ``currency`` if it is cached (never reads the
         store, so it may be asked inside another unit of work)."""
+        if not isinstance(currency, str):
+            raise ValidationError("must be a currency code", path="currency", value=currency)
         with self._lock:
             return self._indexes.get(currency)
 
