@@ -8,6 +8,10 @@ out the object it structured last time when the row is the same. Such objects ar
 shared between units of work and threads, so a caller asks for them only when it
 will never change what it gets; everything else uses the ports' ``get`` / ``list``.
 A repository without the capability is read through its port as usual.
+
+The same goes for writes: :func:`writes_together` gives the unit of work's
+``batched()`` block where it has one (PostgreSQL: one round trip for the writes
+inside, checked as one), else a block that changes nothing.
 """
 
 from __future__ import annotations
