@@ -18,7 +18,6 @@ so "order by id" is a stable, meaningful order for pagination.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import threading
@@ -104,8 +103,9 @@ _lock = threading.Lock()
 _last: list[int] = [0, 0]  # [milliseconds, randomness] of the previous id
 
 
-#: RFC 4648 base32 (what :func:`base64.b32encode` writes) to Crockford's alphabet.
-_TO_CROCKFORD: Final = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+#: Every 10-bit value as its two Crockford characters (a ULID is 13 of them).
+_PAIRS: Final = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+_PAIR_SHIFTS: Final = tuple(range(120, -1, -10))
 
 
 def new_id() -> str:
@@ -118,10 +118,13 @@ def new_id() -> str:
         else:
             rnd = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to increment
         _last[0], _last[1] = ms, rnd
-    # 48 bits of time and 80 of randomness, 26 Crockford characters: base32 of the
-    # 128 bits in 20 bytes is 32 characters, the first 6 of them (30 bits) zeros.
-    ulid = base64.b32encode(((ms << 80) | rnd).to_bytes(20, "big"))[6:]
-    return ulid.translate(_TO_CROCKFORD).decode("ascii")
+    return _crockford((ms << 80) | rnd)  # 48 bits of time, 80 of randomness
+
+
+def _crockford(n: int) -> str:
+    """The 128-bit ``n`` as 26 Crockford base32 characters (130 bits, the first two
+    zeros), two characters (10 bits) at a time."""
+    return "".join([_PAIRS[(n >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def check_id(value: object, *, path: str = "id") -> str:

@@ -1225,6 +1225,7 @@ PUBLIC: dict[str, list[str]] = {
         "dumps",
         "event_from_record",
         "event_to_record",
+        "json_text",
         "loads",
         "structure",
         "unstructure",

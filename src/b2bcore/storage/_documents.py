@@ -23,7 +23,7 @@ from b2bcore.errors import DuplicateError, NotFoundError, StorageError, Validati
 from b2bcore.events import Aggregate, DomainEvent
 from b2bcore.ids import CompanyId
 from b2bcore.paging import Page, check_limit, decode_cursor, encode_cursor
-from b2bcore.serialization import converter, structure
+from b2bcore.serialization import converter, json_text, structure
 
 __all__ = [
     "Collection",
@@ -339,7 +339,7 @@ class DocumentRepository(Generic[T]):
             id=c.key(obj),
             version=version,
             columns=c.column_values(obj),
-            doc=json.dumps(doc, separators=(",", ":"), ensure_ascii=False),
+            doc=json_text(doc),
         )
 
     def _from_row(self, row: StoredRow) -> T:

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from b2bcore.errors import (
     ConcurrencyError,
@@ -71,11 +71,116 @@ def _translate(e: sqlite3.Error, action: str) -> Exception:
     return StorageError(f"SQLite failed to {action}: {message}")
 
 
+#: How many rows a connection keeps from its reads (see _Reads); past that, it
+#: forgets them all and starts again.
+_READS_SIZE = 20_000
+#: A select with more rows than this is not kept.
+_READS_PER_SELECT = 512
+
+
+class _Reads:
+    """The rows a connection read lately, per collection, reused by later units of
+    work on that connection while the database cannot have changed them.
+
+    A row may be reused only while nothing changed it. Every change to the
+    database comes from one of two places: another connection (any process) —
+    ``PRAGMA data_version`` then differs, read inside the unit's transaction, and
+    the whole cache is forgotten — or this connection. The session forgets a
+    collection before it writes to it, reads it from the database for the rest of
+    that unit of work (so nothing that may be rolled back is kept), and notes the
+    connection's ``total_changes`` after the write; if ``total_changes`` ever
+    differs from the note, a write went around the session and everything is
+    forgotten too."""
+
+    __slots__ = ("changes", "data_version", "rows", "size")
+
+    def __init__(self) -> None:
+        #: collection -> (company_id, id) or a Query -> rows (a row or None for fetch).
+        self.rows: dict[str, dict[Any, Any]] = {}
+        self.size = 0
+        self.data_version: int | None = None
+        self.changes = -1
+
+    def forget(self) -> None:
+        self.rows.clear()
+        self.size = 0
+
+    def keep(self, collection: str, key: Any, value: Any, size: int) -> None:
+        if self.size + size > _READS_SIZE:
+            self.forget()
+        self.rows.setdefault(collection, {})[key] = value
+        self.size += size
+
+
+class _Connection(sqlite3.Connection):
+    """A connection of a :class:`SQLiteStore`, with the rows it read lately."""
+
+    reads: _Reads
+
+
+def _cacheable(q: Query) -> bool:
+    """Whether a select's rows may be kept under the query as key: its values are
+    strings, whose equality is the database's (``1 == 1.0 == True`` in Python)."""
+    if q.after is not None:
+        return False
+    for f in q.filters:
+        v = f.value
+        if type(v) is tuple:
+            if any(type(item) is not str for item in v):
+                return False
+        elif type(v) is not str:
+            return False
+    return True
+
+
 class _SQLiteSession:
     def __init__(self, conn: sqlite3.Connection, release: Any) -> None:
         self._conn = conn
         self._release = release
         self._in_tx = False
+        self._reads: _Reads | None = getattr(conn, "reads", None)
+        self._checked = False  # the reads were checked against this transaction
+        self._dirty: set[str] = set()  # collections this unit of work wrote to
+
+    def _kept(self, collection: str) -> dict[Any, Any] | None:
+        """The rows of ``collection`` this connection keeps, valid in this unit of
+        work's transaction (None: read it from the database)."""
+        reads = self._reads
+        if reads is None or collection in self._dirty:
+            return None
+        if not self._checked:
+            self._begin()
+            try:
+                (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error as e:
+                raise _translate(e, "run a statement") from e
+            if version != reads.data_version or self._conn.total_changes != reads.changes:
+                reads.forget()
+                reads.data_version = version
+                reads.changes = self._conn.total_changes
+            self._checked = True
+        kept = reads.rows.get(collection)
+        if kept is None:
+            kept = reads.rows[collection] = {}
+        return kept
+
+    @contextmanager
+    def _writing(self, collection: str) -> Iterator[None]:
+        """Around a write to ``collection``: forget its kept rows (from now on this
+        unit reads it from the database), and note the connection's changes."""
+        reads = self._reads
+        if reads is None:
+            yield
+            return
+        self._dirty.add(collection)
+        if self._conn.total_changes != reads.changes:
+            reads.forget()
+        else:
+            reads.rows.pop(collection, None)
+        try:
+            yield
+        finally:
+            reads.changes = self._conn.total_changes
 
     def _begin(self) -> None:
         if not self._in_tx:
@@ -109,6 +214,19 @@ class _SQLiteSession:
         return ", ".join(["company_id", "id", "version", "doc", *(col.name for col in c.columns)])
 
     def fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
+        kept = self._kept(c.name)
+        if kept is None:
+            return self._fetch(c, company_id, key)
+        try:
+            return cast("StoredRow | None", kept[company_id, key])
+        except KeyError:
+            pass
+        row = self._fetch(c, company_id, key)
+        assert self._reads is not None
+        self._reads.keep(c.name, (company_id, key), row, 1)
+        return row
+
+    def _fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
         r = self._execute(
             f"SELECT {self._select_list(c)} FROM {c.name} WHERE company_id = ? AND id = ?",
             (company_id, key),
@@ -136,21 +254,23 @@ class _SQLiteSession:
             *(row.columns[col.name] for col in c.columns),
         ]
         marks = ", ".join("?" * len(names))
-        try:
-            self._execute(f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})", values)
-        except sqlite3.IntegrityError as e:
-            raise self._duplicate(c, row, e) from e
+        with self._writing(c.name):
+            try:
+                self._execute(f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})", values)
+            except sqlite3.IntegrityError as e:
+                raise self._duplicate(c, row, e) from e
 
     def replace(self, c: Collection[Any], row: StoredRow, expected_version: int) -> None:
         sets = ", ".join(["version = ?", "doc = ?", *(f"{col.name} = ?" for col in c.columns)])
         values = [row.version, row.doc, *(row.columns[col.name] for col in c.columns)]
-        try:
-            cur = self._execute(
-                f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
-                [*values, row.company_id, row.id, expected_version],
-            )
-        except sqlite3.IntegrityError as e:
-            raise self._duplicate(c, row, e) from e
+        with self._writing(c.name):
+            try:
+                cur = self._execute(
+                    f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
+                    [*values, row.company_id, row.id, expected_version],
+                )
+            except sqlite3.IntegrityError as e:
+                raise self._duplicate(c, row, e) from e
         if cur.rowcount == 1:
             return
         found = self._execute(
@@ -164,9 +284,10 @@ class _SQLiteSession:
         )
 
     def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
-        cur = self._execute(
-            f"DELETE FROM {c.name} WHERE company_id = ? AND id = ?", (company_id, key)
-        )
+        with self._writing(c.name):
+            cur = self._execute(
+                f"DELETE FROM {c.name} WHERE company_id = ? AND id = ?", (company_id, key)
+            )
         if cur.rowcount != 1:
             raise NotFoundError(c.kind, key)
 
@@ -174,6 +295,20 @@ class _SQLiteSession:
         return fetch_each(self, wanted)
 
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
+        kept = self._kept(c.name) if _cacheable(q) else None
+        if kept is None:
+            return self._select(c, q)
+        try:
+            return list(kept[q])
+        except KeyError:
+            pass
+        rows = self._select(c, q)
+        if len(rows) <= _READS_PER_SELECT:
+            assert self._reads is not None
+            self._reads.keep(c.name, q, tuple(rows), len(rows) or 1)
+        return rows
+
+    def _select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         where: list[str] = []
         params: list[Any] = []
         if q.company_id is not None:
@@ -218,24 +353,25 @@ class _SQLiteSession:
                 f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
             )
             self._begin()
-            try:
-                self._conn.executemany(
-                    sql,
-                    [
-                        (
-                            r.company_id,
-                            r.id,
-                            r.version,
-                            r.doc,
-                            *(r.columns[col.name] for col in c.columns),
-                        )
-                        for r in rows
-                    ],
-                )
-            except sqlite3.IntegrityError as e:
-                raise deferred_duplicate(c, rows) from e
-            except sqlite3.Error as e:
-                raise _translate(e, "commit") from e
+            with self._writing(c.name):
+                try:
+                    self._conn.executemany(
+                        sql,
+                        [
+                            (
+                                r.company_id,
+                                r.id,
+                                r.version,
+                                r.doc,
+                                *(r.columns[col.name] for col in c.columns),
+                            )
+                            for r in rows
+                        ],
+                    )
+                except sqlite3.IntegrityError as e:
+                    raise deferred_duplicate(c, rows) from e
+                except sqlite3.Error as e:
+                    raise _translate(e, "commit") from e
         if not self._in_tx:
             return
         try:
@@ -243,11 +379,13 @@ class _SQLiteSession:
         except sqlite3.Error as e:
             raise _translate(e, "commit") from e
         self._in_tx = False
+        self._checked = False  # the next transaction checks the kept rows again
 
     def rollback(self) -> None:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
         self._in_tx = False
+        self._checked = False
 
     def close(self) -> None:
         try:
@@ -324,7 +462,9 @@ class SQLiteStore:
                 timeout=self._busy_ms / 1000,
                 isolation_level=None,
                 check_same_thread=False,  # we keep one connection per thread ourselves
+                factory=_Connection,
             )
+            conn.reads = _Reads()
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             if not self._memory:
                 conn.execute("PRAGMA journal_mode = WAL")

@@ -7,9 +7,11 @@ import threading
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from b2bcore.errors import ValidationError
-from b2bcore.ids import check_id, new_id
+from b2bcore.ids import _crockford, check_id, new_id
 
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
@@ -36,6 +38,15 @@ def test_new_id_starts_with_the_current_millisecond() -> None:
     after = time.time_ns() // 1_000_000
     # Monotonicity may carry the previous id's millisecond forward, never backwards.
     assert before - 1 <= _decode(value[:10]) <= after + 1
+
+
+@given(st.integers(0, 2**128 - 1), st.integers(0, 2**128 - 1))
+def test_the_encoding_is_26_characters_that_decode_back_and_sort_like_the_numbers(
+    a: int, b: int
+) -> None:
+    assert len(_crockford(a)) == 26
+    assert _decode(_crockford(a)) == a
+    assert (_crockford(a) < _crockford(b)) == (a < b)
 
 
 def test_new_id_passes_check_id() -> None:

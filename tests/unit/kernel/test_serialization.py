@@ -8,7 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from b2bcore import serialization
 from b2bcore.accounts import (
     BusinessUnit,
     BusinessUnitAdded,
@@ -28,6 +31,7 @@ from b2bcore.serialization import (
     dumps,
     event_from_record,
     event_to_record,
+    json_text,
     loads,
     structure,
     unstructure,
@@ -404,3 +408,37 @@ def test_corrupt_event_payload_names_the_field() -> None:
     with pytest.raises(ValidationError) as info:
         event_from_record(record)
     assert info.value.path == "$.occurred_at"
+
+
+_ANY_TEXT = st.text(st.characters(exclude_categories=()))
+#: JSON-shaped data as the converter makes it (no floats: money and quantities are
+#: strings), with integers past 64 bits and any text, surrogates included.
+_JSON_SHAPED = st.recursive(
+    st.none() | st.booleans() | st.integers() | _ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_ANY_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _json_dumps(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+@given(_JSON_SHAPED)
+def test_json_text_writes_what_json_dumps_writes(data: object) -> None:
+    assert json_text(data) == _json_dumps(data)
+    assert json.loads(json_text(data)) == data
+
+
+@given(_JSON_SHAPED)
+def test_json_text_without_orjson_is_the_json_module(data: object) -> None:
+    expected = _json_dumps(data)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(serialization, "orjson", None)
+        assert json_text(data) == expected
+
+
+def test_json_text_falls_back_where_orjson_cannot_write() -> None:
+    # Past 64 bits, a non-string key: orjson refuses, the json module writes them.
+    assert json_text({"n": 2**70}) == '{"n":1180591620717411303424}'
+    assert json_text({1: "a"}) == '{"1":"a"}'
