@@ -137,6 +137,8 @@ def check_id(value: object, *, path: str = "id") -> str:
     ...
     b2bcore.errors.ValidationError: id: ' spaced ' is not a valid identifier (1-128 characters: ...
     """
+    if type(value) is str and value in _VALID_IDS:
+        return value
     if not isinstance(value, str) or not _ID_RE.match(value):
         raise ValidationError(
             f"{value!r} is not a valid identifier (1-128 characters: letters, digits and "
@@ -144,7 +146,17 @@ def check_id(value: object, *, path: str = "id") -> str:
             path=path,
             value=value,
         )
+    if type(value) is str:
+        if len(_VALID_IDS) >= _VALID_IDS_SIZE:
+            _VALID_IDS.clear()
+        _VALID_IDS.add(value)
     return value
+
+
+#: Identifiers :func:`check_id` accepted lately (the same ids are checked again and
+#: again: every model checks its ids when it is made or read); cleared when full.
+_VALID_IDS: set[str] = set()
+_VALID_IDS_SIZE: Final = 65_536
 
 
 T = TypeVar("T")

@@ -30,6 +30,8 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import Enum
+from operator import attrgetter
 from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
@@ -172,8 +174,27 @@ converter.register_unstructure_hook(
     Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
 )
 converter.register_structure_hook(Money, _structure_money)
-converter.register_unstructure_hook(datetime, lambda d: require_aware(d).isoformat())
+#: The last datetime written and its text: the timestamps of one command are
+#: usually one object (its ``at``), written once per document.
+_last_datetime: tuple[datetime, str] | None = None
+
+
+def _datetime_text(d: datetime) -> str:
+    global _last_datetime  # noqa: PLW0603 - a one-entry memo, replaced whole
+    last = _last_datetime
+    if last is not None and last[0] is d:
+        return last[1]
+    text = require_aware(d).isoformat()
+    _last_datetime = (d, text)
+    return text
+
+
+converter.register_unstructure_hook(datetime, _datetime_text)
 converter.register_structure_hook(datetime, _structure_datetime)
+# Enums by value (cattrs' own hook reads ``.value``, a slow property on Python 3.11).
+converter.register_unstructure_hook_factory(
+    lambda t: isinstance(t, type) and issubclass(t, Enum), lambda _t: attrgetter("_value_")
+)
 converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(time, lambda t: t.isoformat())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from b2bcore.errors import B2BCoreError, StorageError
 from b2bcore.storage._documents import (
@@ -55,6 +55,30 @@ from b2bcore.storage._repositories import (
 
 __all__ = ["DocumentUnitOfWork"]
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of a :class:`DocumentUnitOfWork`, made on first use (a unit of
+    work uses a few of its thirty-odd repositories)."""
+
+    def __init__(self, make: Callable[[DocumentUnitOfWork], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: DocumentUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: DocumentUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        made = uow.__dict__[self._name] = self._make(uow)  # later reads skip this
+        return made
+
 
 class DocumentUnitOfWork:
     """A unit of work whose repositories all run on one :class:`Session`.
@@ -65,44 +89,45 @@ class DocumentUnitOfWork:
 
     session: Session
 
+    companies = _Repository(CompanyDocuments)
+    business_units = _Repository(BusinessUnitDocuments)
+    users = _Repository(UserDocuments)
+    roles = _Repository(RoleDocuments)
+    agents = _Repository(AgentDocuments)
+    assisted_sessions = _Repository(AssistedSessionDocuments)
+    price_lists = _Repository(PriceListDocuments)
+    categories = _Repository(CategoryDocuments)
+    products = _Repository(ProductDocuments)
+    assortments = _Repository(AssortmentDocuments)
+    product_relations = _Repository(ProductRelationDocuments)
+    relation_rules = _Repository(RelationRuleDocuments)
+    stock_levels = _Repository(StockLevelDocuments)
+    reservations = _Repository(ReservationDocuments)
+    carts = _Repository(CartDocuments)
+    orders = _Repository(OrderDocuments)
+    shipments = _Repository(ShipmentDocuments)
+    invoices = _Repository(InvoiceDocuments)
+    sales_quotes = _Repository(SalesQuoteDocuments)
+    shopping_lists = _Repository(ShoppingListDocuments)
+    approval_policies = _Repository(ApprovalPolicyDocuments)
+    approval_flows = _Repository(ApprovalFlowDocuments)
+    budgets = _Repository(BudgetDocuments)
+    delegations = _Repository(DelegationDocuments)
+    service_types = _Repository(ServiceTypeDocuments)
+    resources = _Repository(ResourceDocuments)
+    bookings = _Repository(BookingDocuments)
+    assets = _Repository(AssetDocuments)
+    claims = _Repository(ClaimDocuments)
+    claim_messages = _Repository(ClaimMessageDocuments)
+    claim_tallies = _Repository(ClaimTallyDocuments)
+    documents = _Repository(FileDocuments)
+    outbox = _Repository(OutboxDocuments)
+    audit = _Repository(AuditDocuments)
+    idempotency = _Repository(IdempotencyDocuments)
+
     def __init__(self) -> None:
         self._open = False
         self._deferred: dict[str, tuple[Collection[Any], list[StoredRow]]] = {}
-        self.companies = CompanyDocuments(self)
-        self.business_units = BusinessUnitDocuments(self)
-        self.users = UserDocuments(self)
-        self.roles = RoleDocuments(self)
-        self.agents = AgentDocuments(self)
-        self.assisted_sessions = AssistedSessionDocuments(self)
-        self.price_lists = PriceListDocuments(self)
-        self.categories = CategoryDocuments(self)
-        self.products = ProductDocuments(self)
-        self.assortments = AssortmentDocuments(self)
-        self.product_relations = ProductRelationDocuments(self)
-        self.relation_rules = RelationRuleDocuments(self)
-        self.stock_levels = StockLevelDocuments(self)
-        self.reservations = ReservationDocuments(self)
-        self.carts = CartDocuments(self)
-        self.orders = OrderDocuments(self)
-        self.shipments = ShipmentDocuments(self)
-        self.invoices = InvoiceDocuments(self)
-        self.sales_quotes = SalesQuoteDocuments(self)
-        self.shopping_lists = ShoppingListDocuments(self)
-        self.approval_policies = ApprovalPolicyDocuments(self)
-        self.approval_flows = ApprovalFlowDocuments(self)
-        self.budgets = BudgetDocuments(self)
-        self.delegations = DelegationDocuments(self)
-        self.service_types = ServiceTypeDocuments(self)
-        self.resources = ResourceDocuments(self)
-        self.bookings = BookingDocuments(self)
-        self.assets = AssetDocuments(self)
-        self.claims = ClaimDocuments(self)
-        self.claim_messages = ClaimMessageDocuments(self)
-        self.claim_tallies = ClaimTallyDocuments(self)
-        self.documents = FileDocuments(self)
-        self.outbox = OutboxDocuments(self)
-        self.audit = AuditDocuments(self)
-        self.idempotency = IdempotencyDocuments(self)
 
     def _open_session(self) -> Session:
         raise NotImplementedError

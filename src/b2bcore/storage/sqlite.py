@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import attrs
+
 from b2bcore.errors import (
     ConcurrencyError,
     ConflictError,
@@ -133,6 +135,46 @@ def _cacheable(q: Query) -> bool:
     return True
 
 
+@attrs.frozen
+class _Statements:
+    """The SQL text of one collection's reads and writes, made once."""
+
+    columns: str  # the select list
+    fetch: str
+    insert: str
+    replace: str
+
+    @classmethod
+    def of(cls, c: Collection[Any]) -> _Statements:
+        names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+        sets = ", ".join(["version = ?", "doc = ?", *(f"{col.name} = ?" for col in c.columns)])
+        columns = ", ".join(names)
+        return cls(
+            columns=columns,
+            fetch=f"SELECT {columns} FROM {c.name} WHERE company_id = ? AND id = ?",
+            insert=f"INSERT INTO {c.name} ({columns}) VALUES ({', '.join('?' * len(names))})",
+            replace=f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
+        )
+
+
+#: Per table: the collection and its statements (made again for another collection
+#: object of the same name).
+_STATEMENTS: dict[str, tuple[Collection[Any], _Statements]] = {}
+
+
+def _statements(c: Collection[Any]) -> _Statements:
+    made = _STATEMENTS.get(c.name)
+    if made is None or made[0] is not c:
+        made = _STATEMENTS[c.name] = (c, _Statements.of(c))
+    return made[1]
+
+
+def _values(c: Collection[Any], row: StoredRow) -> list[Any]:
+    """``row``'s values in the order of :attr:`_Statements.insert`."""
+    columns = row.columns
+    return [row.company_id, row.id, row.version, row.doc, *[columns[col.name] for col in c.columns]]
+
+
 class _SQLiteSession:
     def __init__(self, conn: sqlite3.Connection, release: Any) -> None:
         self._conn = conn
@@ -164,23 +206,22 @@ class _SQLiteSession:
             kept = reads.rows[collection] = {}
         return kept
 
-    @contextmanager
-    def _writing(self, collection: str) -> Iterator[None]:
-        """Around a write to ``collection``: forget its kept rows (from now on this
-        unit reads it from the database), and note the connection's changes."""
+    def _writing(self, collection: str) -> None:
+        """Before a write to ``collection``: forget its kept rows (from now on this
+        unit reads it from the database); :meth:`_written` after it."""
         reads = self._reads
         if reads is None:
-            yield
             return
         self._dirty.add(collection)
         if self._conn.total_changes != reads.changes:
             reads.forget()
         else:
             reads.rows.pop(collection, None)
-        try:
-            yield
-        finally:
-            reads.changes = self._conn.total_changes
+
+    def _written(self) -> None:
+        """After a write (whether it failed or not): note the connection's changes."""
+        if self._reads is not None:
+            self._reads.changes = self._conn.total_changes
 
     def _begin(self) -> None:
         if not self._in_tx:
@@ -209,10 +250,6 @@ class _SQLiteSession:
             columns={col.name: r[4 + i] for i, col in enumerate(c.columns)},
         )
 
-    @staticmethod
-    def _select_list(c: Collection[Any]) -> str:
-        return ", ".join(["company_id", "id", "version", "doc", *(col.name for col in c.columns)])
-
     def fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
         kept = self._kept(c.name)
         if kept is None:
@@ -227,10 +264,7 @@ class _SQLiteSession:
         return row
 
     def _fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
-        r = self._execute(
-            f"SELECT {self._select_list(c)} FROM {c.name} WHERE company_id = ? AND id = ?",
-            (company_id, key),
-        ).fetchone()
+        r = self._execute(_statements(c).fetch, (company_id, key)).fetchone()
         return None if r is None else self._row(c, r)
 
     def _duplicate(
@@ -245,32 +279,25 @@ class _SQLiteSession:
         return DuplicateError(c.kind, row.id)
 
     def insert(self, c: Collection[Any], row: StoredRow) -> None:
-        names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
-        values = [
-            row.company_id,
-            row.id,
-            row.version,
-            row.doc,
-            *(row.columns[col.name] for col in c.columns),
-        ]
-        marks = ", ".join("?" * len(names))
-        with self._writing(c.name):
-            try:
-                self._execute(f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks})", values)
-            except sqlite3.IntegrityError as e:
-                raise self._duplicate(c, row, e) from e
+        self._writing(c.name)
+        try:
+            self._execute(_statements(c).insert, _values(c, row))
+        except sqlite3.IntegrityError as e:
+            raise self._duplicate(c, row, e) from e
+        finally:
+            self._written()
 
     def replace(self, c: Collection[Any], row: StoredRow, expected_version: int) -> None:
-        sets = ", ".join(["version = ?", "doc = ?", *(f"{col.name} = ?" for col in c.columns)])
-        values = [row.version, row.doc, *(row.columns[col.name] for col in c.columns)]
-        with self._writing(c.name):
-            try:
-                cur = self._execute(
-                    f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
-                    [*values, row.company_id, row.id, expected_version],
-                )
-            except sqlite3.IntegrityError as e:
-                raise self._duplicate(c, row, e) from e
+        values = [row.version, row.doc, *[row.columns[col.name] for col in c.columns]]
+        self._writing(c.name)
+        try:
+            cur = self._execute(
+                _statements(c).replace, [*values, row.company_id, row.id, expected_version]
+            )
+        except sqlite3.IntegrityError as e:
+            raise self._duplicate(c, row, e) from e
+        finally:
+            self._written()
         if cur.rowcount == 1:
             return
         found = self._execute(
@@ -284,10 +311,13 @@ class _SQLiteSession:
         )
 
     def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
-        with self._writing(c.name):
+        self._writing(c.name)
+        try:
             cur = self._execute(
                 f"DELETE FROM {c.name} WHERE company_id = ? AND id = ?", (company_id, key)
             )
+        finally:
+            self._written()
         if cur.rowcount != 1:
             raise NotFoundError(c.kind, key)
 
@@ -337,7 +367,7 @@ class _SQLiteSession:
             params.extend(q.after)
         direction = " DESC" if q.descending else ""
         order_by = ", ".join(f"{col}{direction}" for col in q.order)
-        sql = f"SELECT {self._select_list(c)} FROM {c.name}"
+        sql = f"SELECT {_statements(c).columns} FROM {c.name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order_by} LIMIT ?"
@@ -348,30 +378,16 @@ class _SQLiteSession:
         for c, rows in deferred:
             if not rows:
                 continue
-            names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
-            sql = (
-                f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            )
             self._begin()
-            with self._writing(c.name):
-                try:
-                    self._conn.executemany(
-                        sql,
-                        [
-                            (
-                                r.company_id,
-                                r.id,
-                                r.version,
-                                r.doc,
-                                *(r.columns[col.name] for col in c.columns),
-                            )
-                            for r in rows
-                        ],
-                    )
-                except sqlite3.IntegrityError as e:
-                    raise deferred_duplicate(c, rows) from e
-                except sqlite3.Error as e:
-                    raise _translate(e, "commit") from e
+            self._writing(c.name)
+            try:
+                self._conn.executemany(_statements(c).insert, [_values(c, r) for r in rows])
+            except sqlite3.IntegrityError as e:
+                raise deferred_duplicate(c, rows) from e
+            except sqlite3.Error as e:
+                raise _translate(e, "commit") from e
+            finally:
+                self._written()
         if not self._in_tx:
             return
         try:
