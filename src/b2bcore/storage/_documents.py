@@ -54,7 +54,16 @@ Op = Literal["eq", "in", "ge", "gt", "le", "lt", "contains"]
 
 def sortable_datetime(value: datetime) -> str:
     """A UTC timestamp string whose text order is its time order (for columns)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _last_sortable  # noqa: PLW0603 - a one-entry memo, replaced whole
+    last = _last_sortable
+    if last is not None and last[0] is value:  # a command's one timestamp, again
+        return last[1]
+    text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _last_sortable = (value, text)
+    return text
+
+
+_last_sortable: tuple[datetime, str] | None = None
 
 
 @attrs.frozen

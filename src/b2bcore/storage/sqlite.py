@@ -160,6 +160,25 @@ class _Statements:
 #: Per table: the collection and its statements (made again for another collection
 #: object of the same name).
 _STATEMENTS: dict[str, tuple[Collection[Any], _Statements]] = {}
+#: UPDATE statements setting only some indexed columns: (table, columns) -> SQL.
+_PARTIAL_UPDATES: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _partial_update(c: Collection[Any], columns: tuple[str, ...]) -> str:
+    """An UPDATE of ``c`` setting the version, the document and only ``columns``
+    (an index whose columns are not set is not rewritten)."""
+    key = (c.name, columns)
+    sql = _PARTIAL_UPDATES.get(key)
+    if sql is None:
+        sets = ", ".join(["version = ?", "doc = ?", *(f"{name} = ?" for name in columns)])
+        sql = f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?"
+        if len(_PARTIAL_UPDATES) < 4096:
+            _PARTIAL_UPDATES[key] = sql
+    return sql
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def _statements(c: Collection[Any]) -> _Statements:
@@ -183,6 +202,9 @@ class _SQLiteSession:
         self._reads: _Reads | None = getattr(conn, "reads", None)
         self._checked = False  # the reads were checked against this transaction
         self._dirty: set[str] = set()  # collections this unit of work wrote to
+        # Rows as they stand in this transaction, read or written by it, by
+        # (table, company, id): an UPDATE then sets only the columns that changed.
+        self._current: dict[tuple[str, str, str], StoredRow] = {}
 
     def _kept(self, collection: str) -> dict[Any, Any] | None:
         """The rows of ``collection`` this connection keeps, valid in this unit of
@@ -253,14 +275,16 @@ class _SQLiteSession:
     def fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
         kept = self._kept(c.name)
         if kept is None:
-            return self._fetch(c, company_id, key)
-        try:
-            return cast("StoredRow | None", kept[company_id, key])
-        except KeyError:
-            pass
-        row = self._fetch(c, company_id, key)
-        assert self._reads is not None
-        self._reads.keep(c.name, (company_id, key), row, 1)
+            row = self._fetch(c, company_id, key)
+        else:
+            try:
+                row = cast("StoredRow | None", kept[company_id, key])
+            except KeyError:
+                row = self._fetch(c, company_id, key)
+                assert self._reads is not None
+                self._reads.keep(c.name, (company_id, key), row, 1)
+        if row is not None:
+            self._current[c.name, company_id, key] = row
         return row
 
     def _fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
@@ -286,18 +310,48 @@ class _SQLiteSession:
             raise self._duplicate(c, row, e) from e
         finally:
             self._written()
+        self._current[c.name, row.company_id, row.id] = row
+
+    def _update_of(
+        self, c: Collection[Any], row: StoredRow, before: StoredRow | None, expected_version: int
+    ) -> tuple[str, list[Any]]:
+        """The UPDATE of ``row`` and its values: all columns, or — when this
+        transaction read or wrote the row at ``expected_version`` and no write went
+        around the session since — only those whose value changed."""
+        columns = row.columns
+        reads = self._reads
+        if (
+            before is None
+            or before.version != expected_version
+            or (reads is not None and self._conn.total_changes != reads.changes)
+        ):
+            return _statements(c).replace, [
+                row.version,
+                row.doc,
+                *[columns[col.name] for col in c.columns],
+            ]
+        old = before.columns
+        changed = tuple(
+            col.name for col in c.columns if not _same(columns[col.name], old[col.name])
+        )
+        return _partial_update(c, changed), [
+            row.version,
+            row.doc,
+            *[columns[name] for name in changed],
+        ]
 
     def replace(self, c: Collection[Any], row: StoredRow, expected_version: int) -> None:
-        values = [row.version, row.doc, *[row.columns[col.name] for col in c.columns]]
+        key = (c.name, row.company_id, row.id)
+        sql, values = self._update_of(c, row, self._current.pop(key, None), expected_version)
         self._writing(c.name)
         try:
-            cur = self._execute(
-                _statements(c).replace, [*values, row.company_id, row.id, expected_version]
-            )
+            cur = self._execute(sql, [*values, row.company_id, row.id, expected_version])
         except sqlite3.IntegrityError as e:
             raise self._duplicate(c, row, e) from e
         finally:
             self._written()
+        if cur.rowcount == 1:
+            self._current[key] = row
         if cur.rowcount == 1:
             return
         found = self._execute(
@@ -311,6 +365,7 @@ class _SQLiteSession:
         )
 
     def delete(self, c: Collection[Any], company_id: str, key: str) -> None:
+        self._current.pop((c.name, company_id, key), None)
         self._writing(c.name)
         try:
             cur = self._execute(
@@ -327,15 +382,18 @@ class _SQLiteSession:
     def select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
         kept = self._kept(c.name) if _cacheable(q) else None
         if kept is None:
-            return self._select(c, q)
-        try:
-            return list(kept[q])
-        except KeyError:
-            pass
-        rows = self._select(c, q)
-        if len(rows) <= _READS_PER_SELECT:
-            assert self._reads is not None
-            self._reads.keep(c.name, q, tuple(rows), len(rows) or 1)
+            rows = self._select(c, q)
+        else:
+            try:
+                rows = list(kept[q])
+            except KeyError:
+                rows = self._select(c, q)
+                if len(rows) <= _READS_PER_SELECT:
+                    assert self._reads is not None
+                    self._reads.keep(c.name, q, tuple(rows), len(rows) or 1)
+        current = self._current
+        for row in rows:
+            current[c.name, row.company_id, row.id] = row
         return rows
 
     def _select(self, c: Collection[Any], q: Query) -> list[StoredRow]:
@@ -396,12 +454,14 @@ class _SQLiteSession:
             raise _translate(e, "commit") from e
         self._in_tx = False
         self._checked = False  # the next transaction checks the kept rows again
+        self._current.clear()
 
     def rollback(self) -> None:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
         self._in_tx = False
         self._checked = False
+        self._current.clear()
 
     def close(self) -> None:
         try:

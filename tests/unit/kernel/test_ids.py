@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 
@@ -135,3 +136,34 @@ def test_check_id_names_the_given_path() -> None:
         check_id("bad id", path="company_id")
     assert info.value.path == "company_id"
     assert str(info.value).startswith("company_id: ")
+
+
+_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+
+
+def _verdict(value: object) -> bool:
+    try:
+        check_id(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@given(st.text(st.sampled_from("ab9._:@/- \n\u00e9"), max_size=130))
+def test_check_id_gives_the_rules_verdict_every_time_it_is_asked(value: str) -> None:
+    # Accepted ids are remembered (a bounded set): asking again changes nothing.
+    expected = _PATTERN.fullmatch(value) is not None
+    assert _verdict(value) is expected
+    assert _verdict(value) is expected
+    assert _verdict(value + "\n") is False  # \Z, not $: no trailing newline sneaks in
+
+
+def test_check_id_remembers_a_bounded_number_of_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from b2bcore import ids
+
+    monkeypatch.setattr(ids, "_VALID_IDS_SIZE", 3)
+    monkeypatch.setattr(ids, "_VALID_IDS", set())
+    for n in range(10):
+        assert check_id(f"id-{n}") == f"id-{n}"
+        assert len(ids._VALID_IDS) <= 3
+    assert _verdict(" id-9") is False
