@@ -118,7 +118,24 @@ def new_id() -> str:
         else:
             rnd = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to increment
         _last[0], _last[1] = ms, rnd
-    return _crockford((ms << 80) | rnd)  # 48 bits of time, 80 of randomness
+    # 48 bits of time (the first 10 characters: the same all millisecond long), 80 of
+    # randomness (the last 16).
+    prefix = _prefix
+    if prefix[0] != ms:
+        prefix = _prefix_of(ms)
+    return prefix[1] + "".join([_PAIRS[(rnd >> shift) & 1023] for shift in _RANDOM_SHIFTS])
+
+
+_RANDOM_SHIFTS: Final = _PAIR_SHIFTS[5:]
+
+
+def _prefix_of(ms: int) -> tuple[int, str]:
+    global _prefix  # noqa: PLW0603 - replaced whole, read without the lock
+    _prefix = (ms, _crockford(ms << 80)[:10])
+    return _prefix
+
+
+_prefix: tuple[int, str] = (-1, "")
 
 
 def _crockford(n: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import threading
 import time
@@ -167,3 +168,17 @@ def test_check_id_remembers_a_bounded_number_of_ids(monkeypatch: pytest.MonkeyPa
         assert check_id(f"id-{n}") == f"id-{n}"
         assert len(ids._VALID_IDS) <= 3
     assert _verdict(" id-9") is False
+
+
+@given(st.integers(1, 2**48 - 1), st.binary(min_size=10, max_size=10))
+def test_new_id_is_the_time_and_randomness_it_drew(ms: int, noise: bytes) -> None:
+    from b2bcore import ids
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ids, "_last", [0, 0])
+        mp.setattr(time, "time_ns", lambda: ms * 1_000_000 + 999_999)
+        mp.setattr(os, "urandom", lambda n: noise[:n])
+        value = new_id()
+    rnd = int.from_bytes(noise, "big") >> 1
+    assert value == _crockford((ms << 80) | rnd)
+    assert _decode(value) >> 80 == ms
