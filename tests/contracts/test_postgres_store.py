@@ -423,6 +423,54 @@ def test_serializable_units_prevent_write_skew(schema: str) -> None:
 
 @needs_server
 @pytest.mark.postgres
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_begin_travels_with_the_first_query_string(schema: str, isolation: Isolation) -> None:
+    # The pool's connections are in autocommit mode; a unit of work begins its own
+    # transaction — in the same round trip as its first reads when they go as one
+    # query string (authorization's reads in every command), else just before its
+    # first statement. Either way every statement of the unit runs in it.
+    import psycopg
+
+    sent: list[str] = []
+    real = psycopg.Cursor.execute
+
+    def spy(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return real(cur, query, *args, **kwargs)
+
+    with PostgresStore(DSN, schema=schema, isolation=isolation) as store:
+        with store.unit_of_work() as uow:
+            uow.companies.add(_company("a", "A"))
+            uow.commit()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(psycopg.Cursor, "execute", spy)
+            with store.unit_of_work() as uow:
+                found = uow.read_only_many(
+                    [(uow.companies, "a", "a"), (uow.business_units, "a", None)]
+                )
+                level = uow.session._cur.execute(  # type: ignore[attr-defined]
+                    "SHOW transaction_isolation"
+                ).fetchone()
+                uow.rollback()
+            with store.unit_of_work() as uow:  # a write first: BEGIN, then the INSERT
+                uow.companies.add(_company("b", "B"))
+                status = uow.session._conn.info.transaction_status.name  # type: ignore[attr-defined]
+                uow.rollback()
+        assert found is not None
+        assert [c.name for c in found[0]] == ["A"]
+        assert level == (isolation,)
+        assert sent[0].startswith(f"BEGIN ISOLATION LEVEL {isolation.upper()}; SELECT")
+        begin = f"BEGIN ISOLATION LEVEL {isolation.upper()}"
+        assert sent[1:3] == ["SHOW transaction_isolation", begin]
+        assert sent[3].startswith("INSERT INTO companies")
+        assert len(sent) == 4
+        assert status == "INTRANS"
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError):
+            uow.companies.get(CompanyId("b"))  # rolled back: the INSERT was in the transaction
+
+
+@needs_server
+@pytest.mark.postgres
 def test_text_with_nul_characters_is_a_validation_error(schema: str) -> None:
     entry = AuditEntry(
         company_id=CompanyId("acme"),

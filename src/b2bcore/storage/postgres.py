@@ -152,10 +152,15 @@ _Queued = tuple[Literal["insert", "replace"], Collection[Any], StoredRow, int, s
 
 
 class _PostgresSession:
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self, store: PostgresStore, conn: psycopg.Connection[Any], isolation: Isolation
+    ) -> None:
         self._store = store
         self._conn = conn
         self._cur = conn.cursor()
+        # The pool's connections are in autocommit mode: the session starts its
+        # transaction itself, so that BEGIN can travel with the first query string.
+        self._begin_sql = f"BEGIN ISOLATION LEVEL {isolation.upper()}"
         # The translated error that aborted the current transaction, if any.
         self._aborted: B2BCoreError | None = None
         # Writes held back while batching (see begin_batch); None: not batching.
@@ -184,13 +189,23 @@ class _PostgresSession:
                 "back; leave the with block (or call rollback()) and retry in a new unit of work"
             )
 
+    def _idle(self) -> bool:
+        """No transaction is open on the connection (the next statement starts one)."""
+        return bool(self._conn.info.transaction_status == self._store._idle_status)
+
+    def _tx(self) -> Any:
+        """The cursor, in a transaction (begun here when none is open)."""
+        if self._idle():
+            self._cur.execute(self._begin_sql)
+        return self._cur
+
     def _execute(self, sql: str, params: Sequence[Any] = (), action: str = "run a query") -> Any:
         if self._queued:
             self._flush_queued()
         self._check_usable()
         psycopg = self._store._psycopg
         try:
-            return self._cur.execute(sql, params)
+            return self._tx().execute(sql, params)
         except psycopg.Error as e:
             raise self._translate(e, action) from e
 
@@ -202,9 +217,14 @@ class _PostgresSession:
         if self._client is None:
             self._client = self._store._psycopg.ClientCursor(self._conn)
         cur = self._client
+        begin = self._idle()  # the transaction starts in the same round trip
+        text = "; ".join(sql for sql, _ in statements)
         cur.execute(
-            "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+            f"{self._begin_sql}; {text}" if begin else text,
+            [p for _, ps in statements for p in ps],
         )
+        if begin:
+            cur.nextset()
         results: list[tuple[int, list[Any]]] = []
         while True:
             results.append((cur.rowcount, cur.fetchall() if cur.description else []))
@@ -297,7 +317,7 @@ class _PostgresSession:
         self._check_usable()
         psycopg = self._store._psycopg
         try:
-            cur = self._cur.execute(sql, values)
+            cur = self._tx().execute(sql, values)
         except psycopg.errors.SerializationFailure as e:
             # The key or a unique value was taken by a transaction that committed
             # after this one's snapshot: a duplicate, found by the database.
@@ -327,6 +347,7 @@ class _PostgresSession:
         # the extra round trips.
         guarded = bool(c.unique)
         try:
+            self._tx()
             if guarded:
                 self._cur.execute("SAVEPOINT b2bcore_replace")
             try:
@@ -588,7 +609,7 @@ class PostgresUnitOfWork(DocumentUnitOfWork):
         super().__init__()
 
     def _open_session(self) -> _PostgresSession:
-        return _PostgresSession(self._store, self._store._acquire(self._isolation))
+        return _PostgresSession(self._store, self._store._acquire(), self._isolation)
 
 
 class PostgresStore:
@@ -623,6 +644,7 @@ class PostgresStore:
         read_only: bool = False,
     ) -> None:
         self._psycopg, self._pool_module = _import_psycopg()
+        self._idle_status = self._psycopg.pq.TransactionStatus.IDLE
         if not isinstance(read_only, bool):
             raise ValidationError(
                 "read_only must be True or False", path="read_only", value=read_only
@@ -759,16 +781,17 @@ class PostgresStore:
 
     # -- connections --------------------------------------------------------------------
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        """Session settings of every pooled connection (run once, when it is made)."""
+        """Session settings of every pooled connection (run once, when it is made).
+        The connection stays in autocommit mode: a unit of work's session starts its
+        transaction with an explicit ``BEGIN ISOLATION LEVEL ...``."""
         conn.autocommit = True
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{self._lock_timeout_ms}",))
         if self.schema is not None:
             conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
-        conn.autocommit = False
 
-    def _acquire(self, isolation: Isolation) -> psycopg.Connection[Any]:
+    def _acquire(self) -> psycopg.Connection[Any]:
         if self._closed:
             raise StorageError("the store is closed")
         try:
@@ -781,11 +804,6 @@ class PostgresStore:
                 "either all pool_size connections stay in use (raise pool_size, keep units "
                 "of work short) or the server cannot be reached (check that it runs)"
             ) from e
-        try:
-            conn.isolation_level = self._psycopg.IsolationLevel[isolation.upper().replace(" ", "_")]
-        except BaseException:
-            self._pool.putconn(conn)
-            raise
         return conn
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
@@ -892,10 +910,9 @@ class PostgresStore:
 
     def schema_version(self) -> int:
         """The schema version of the database."""
-        conn = self._acquire(self.isolation)
+        conn = self._acquire()
         try:
             row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-            conn.rollback()
         except self._psycopg.Error as e:
             raise self._translate(e, "read the schema version") from e
         finally:
