@@ -8,7 +8,12 @@
   keys; unique indexes per company;
 * one connection per thread; a unit of work is one ``BEGIN IMMEDIATE``
   transaction, so writers queue (up to the busy timeout) instead of failing, and a
-  stale version is caught by the ``version`` guard of every ``UPDATE``.
+  stale version is caught by the ``version`` guard of every ``UPDATE``;
+* each connection keeps the rows it read and reuses them while the database
+  provably did not change them (``PRAGMA data_version`` for other connections and
+  processes, its own writes, ``total_changes`` for writes around the store); an
+  ``UPDATE`` of a row read in the same transaction sets only the indexed columns
+  that changed.
 
 >>> import tempfile, pathlib
 >>> from b2bcore.accounts import Company
