@@ -343,7 +343,9 @@ def build_order_lines(
     overrides = overrides or {}
     out: list[OrderLine] = []
     for review, line in zip(reviewed, priced.lines, strict=True):
-        quote = attrs.evolve(line.quote, explanation=line.quote.explanation.for_buyer())
+        explanation = line.quote.explanation
+        shown = explanation.for_buyer()
+        quote = line.quote if shown is explanation else attrs.evolve(line.quote, explanation=shown)
         product = review.product
         override = overrides.get(review.sku)
         if override is None:

@@ -196,6 +196,8 @@ class PriceExplanation:
             for c in self.candidates
             if not (c.status == "rejected" and c.reason.startswith(_FOR_SOMEONE_ELSE))
         )
+        if len(kept) == len(self.candidates):
+            return self  # nothing to hide (explanations are immutable)
         return attrs.evolve(self, candidates=kept)
 
     def text(self) -> str:

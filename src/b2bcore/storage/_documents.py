@@ -312,6 +312,8 @@ def _versioned(model: type) -> bool:
     return known
 
 
+_set_attribute: Final = object.__setattr__
+
 #: Documents structured for reads that only look (see
 #: :meth:`DocumentRepository._from_row_shared`): (collection, company, id) ->
 #: (version, document text, object). Keyed by content, so one cache serves every
@@ -420,7 +422,9 @@ class DocumentRepository(Generic[T]):
 
     def _after_write(self, obj: T, version: int) -> None:
         if _versioned(type(obj)):
-            obj.version = version  # type: ignore[attr-defined]
+            # The stored version, an int: set without the model's setattr hooks
+            # (``version`` has no converter or validator to run).
+            _set_attribute(obj, "version", version)
         if isinstance(obj, Aggregate):
             for event in obj.pull_events():
                 self._uow.outbox.add(event)
