@@ -1523,3 +1523,41 @@ def test_an_index_remembers_a_bounded_number_of_skus(monkeypatch: pytest.MonkeyP
     for item in items * 3:
         assert resolve_price(CTX, item, 1, lists=index) == resolve_price(CTX, item, 1, lists=lists)
         assert len(index._plans) <= 4
+
+
+def _explanation(*candidates: Candidate) -> PriceExplanation:
+    return PriceExplanation(
+        sku="SKU-1",
+        quantity=Decimal(2),
+        company_id="acme",
+        currency="EUR",
+        policy=PricePolicy.MOST_SPECIFIC,
+        candidates=candidates,
+    )
+
+
+def test_for_buyer_hides_other_buyers_lists_and_is_itself_when_there_is_nothing_to_hide() -> None:
+    won = Candidate(
+        price_list_id="list",
+        rule_id="all",
+        target="everything",
+        scope="everyone",
+        status="won",
+        reason="",
+        unit_price=Money("9.90", "EUR"),
+    )
+    theirs = Candidate(
+        price_list_id="beta-contract",
+        rule_id="r1",
+        target="SKU-1",
+        scope="company beta",
+        status="rejected",
+        reason="list is for company beta",
+    )
+    late = attrs.evolve(theirs, price_list_id="spring", reason="not valid yet")
+    plain = _explanation(won, late)
+    assert plain.for_buyer() is plain  # immutable: nothing to copy
+    mixed = _explanation(won, theirs, late)
+    shown = mixed.for_buyer()
+    assert shown.candidates == (won, late)
+    assert mixed.candidates == (won, theirs, late)  # the seller's view is untouched
