@@ -79,8 +79,10 @@ def _translate(e: sqlite3.Error, action: str) -> Exception:
 
 
 #: How many rows a connection keeps from its reads (see _Reads); past that, it
-#: forgets them all and starts again.
-_READS_SIZE = 20_000
+#: forgets them all and starts again. Every thread has a connection, so this is per
+#: thread: a few MB of what every command reads (authorization, the products and
+#: price lists in use), not a copy of the database.
+_READS_SIZE = 4096
 #: A select with more rows than this is not kept.
 _READS_PER_SELECT = 512
 
