@@ -98,6 +98,23 @@ class Collection(Generic[T]):
         """The indexed column values of ``obj``."""
         return {c.name: c.extract(obj) for c in self.columns}
 
+    def stored_names(self) -> tuple[str, ...]:
+        """The columns of the collection's table, in the order of ``stored_values``:
+        the bookkeeping (``company_id``, ``id``, ``version``, ``doc``), then the
+        indexed columns."""
+        return ("company_id", "id", "version", "doc", *(c.name for c in self.columns))
+
+    def stored_values(self, row: StoredRow) -> list[Scalar]:
+        """``row``'s values in the order of ``stored_names`` (for an INSERT)."""
+        columns = row.columns
+        return [
+            row.company_id,
+            row.id,
+            row.version,
+            row.doc,
+            *[columns[c.name] for c in self.columns],
+        ]
+
 
 @attrs.frozen
 class StoredRow:

@@ -243,7 +243,7 @@ class _PostgresSession:
 
     @staticmethod
     def _select_list(c: Collection[Any]) -> str:
-        return ", ".join(["company_id", "id", "version", "doc", *(col.name for col in c.columns)])
+        return ", ".join(c.stored_names())
 
     # -- the Session protocol -----------------------------------------------------------
     def fetch(self, c: Collection[Any], company_id: str, key: str) -> StoredRow | None:
@@ -286,14 +286,8 @@ class _PostgresSession:
 
     @staticmethod
     def _insert_sql(c: Collection[Any], row: StoredRow) -> tuple[str, list[Any]]:
-        names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
-        values = [
-            row.company_id,
-            row.id,
-            row.version,
-            row.doc,
-            *(_db(row.columns[col.name]) for col in c.columns),
-        ]
+        names = c.stored_names()
+        values = [_db(value) for value in c.stored_values(row)]
         marks = ", ".join(["%s"] * len(names))
         # ON CONFLICT DO NOTHING: a duplicate leaves the transaction usable (no savepoint).
         sql = f"INSERT INTO {c.name} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
@@ -525,19 +519,9 @@ class _PostgresSession:
         for c, rows in deferred:
             if not rows:
                 continue
-            names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
+            names = c.stored_names()
             marks = "(" + ", ".join(["%s"] * len(names)) + ")"
-            values = [
-                value
-                for r in rows
-                for value in (
-                    r.company_id,
-                    r.id,
-                    r.version,
-                    r.doc,
-                    *(_db(r.columns[col.name]) for col in c.columns),
-                )
-            ]
+            values = [_db(value) for r in rows for value in c.stored_values(r)]
             statements.append(
                 (
                     f"INSERT INTO {c.name} ({', '.join(names)}) VALUES "

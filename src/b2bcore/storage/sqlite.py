@@ -153,15 +153,21 @@ class _Statements:
 
     @classmethod
     def of(cls, c: Collection[Any]) -> _Statements:
-        names = ["company_id", "id", "version", "doc", *(col.name for col in c.columns)]
-        sets = ", ".join(["version = ?", "doc = ?", *(f"{col.name} = ?" for col in c.columns)])
+        names = c.stored_names()
         columns = ", ".join(names)
         return cls(
             columns=columns,
             fetch=f"SELECT {columns} FROM {c.name} WHERE company_id = ? AND id = ?",
             insert=f"INSERT INTO {c.name} ({columns}) VALUES ({', '.join('?' * len(names))})",
-            replace=f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?",
+            replace=_update_sql(c.name, tuple(col.name for col in c.columns)),
         )
+
+
+def _update_sql(table: str, columns: tuple[str, ...]) -> str:
+    """An UPDATE of ``table`` guarded by the version it replaces, setting the
+    version, the document and ``columns``."""
+    sets = ", ".join(["version = ?", "doc = ?", *(f"{name} = ?" for name in columns)])
+    return f"UPDATE {table} SET {sets} WHERE company_id = ? AND id = ? AND version = ?"
 
 
 #: Per table: the collection and its statements (made again for another collection
@@ -177,8 +183,7 @@ def _partial_update(c: Collection[Any], columns: tuple[str, ...]) -> str:
     key = (c.name, columns)
     sql = _PARTIAL_UPDATES.get(key)
     if sql is None:
-        sets = ", ".join(["version = ?", "doc = ?", *(f"{name} = ?" for name in columns)])
-        sql = f"UPDATE {c.name} SET {sets} WHERE company_id = ? AND id = ? AND version = ?"
+        sql = _update_sql(c.name, columns)
         if len(_PARTIAL_UPDATES) < 4096:
             _PARTIAL_UPDATES[key] = sql
     return sql
@@ -193,12 +198,6 @@ def _statements(c: Collection[Any]) -> _Statements:
     if made is None or made[0] is not c:
         made = _STATEMENTS[c.name] = (c, _Statements.of(c))
     return made[1]
-
-
-def _values(c: Collection[Any], row: StoredRow) -> list[Any]:
-    """``row``'s values in the order of :attr:`_Statements.insert`."""
-    columns = row.columns
-    return [row.company_id, row.id, row.version, row.doc, *[columns[col.name] for col in c.columns]]
 
 
 class _SQLiteSession:
@@ -312,7 +311,7 @@ class _SQLiteSession:
     def insert(self, c: Collection[Any], row: StoredRow) -> None:
         self._writing(c.name)
         try:
-            self._execute(_statements(c).insert, _values(c, row))
+            self._execute(_statements(c).insert, c.stored_values(row))
         except sqlite3.IntegrityError as e:
             raise self._duplicate(c, row, e) from e
         finally:
@@ -446,7 +445,7 @@ class _SQLiteSession:
             self._begin()
             self._writing(c.name)
             try:
-                self._conn.executemany(_statements(c).insert, [_values(c, r) for r in rows])
+                self._conn.executemany(_statements(c).insert, [c.stored_values(r) for r in rows])
             except sqlite3.IntegrityError as e:
                 raise deferred_duplicate(c, rows) from e
             except sqlite3.Error as e:
