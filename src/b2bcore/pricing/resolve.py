@@ -1132,17 +1132,10 @@ def _winner(  # noqa: PLR0912 - the per-line path, spelled out
         ):
             if flags & _FIXED:
                 return entry, entry[8].amount, None, None
-            if flags & _PLAIN:  # _price_entry's, spelled out for the per-line path
-                base = item.list_price if flags & _ON_LIST_PRICE else item.cost
-                if base is not None and base.currency == entry[1].currency:
-                    amount = base.amount
-                    factor, step, surcharge = entry[8]
-                    value = amount if factor is None else _calculate_multiply(amount, factor)
-                    if step is not None:
-                        value = _round_step(value, step)
-                    if surcharge is not None:
-                        value = _calculate_add(value, surcharge)
-                    return entry, value if value >= 0 else _ZERO, None, amount
+            if flags & _PLAIN:
+                win = _plain_win(entry, item)
+                if win is not None:
+                    return win
             else:
                 win = _price_entry(entry, item, context, quantity, tier_quantity, index)
                 if win is not None:
@@ -1193,6 +1186,23 @@ def _first_sight(  # noqa: PLR0917 - per line: positional calls cost less
     return best
 
 
+def _plain_win(entry: _Compiled, item: PriceItem) -> _Win | None:
+    """What ``_price_rule`` does for a rule with a plain formula (list price or
+    cost, percent, rounding step, surcharge), with the formula compiled; None when
+    the item has no base price in the list's currency."""
+    base = item.list_price if entry[6] & _ON_LIST_PRICE else item.cost
+    if base is None or base.currency != entry[1].currency:
+        return None
+    amount = base.amount
+    factor, step, surcharge = entry[8]
+    value = amount if factor is None else _calculate_multiply(amount, factor)
+    if step is not None:
+        value = _round_step(value, step)
+    if surcharge is not None:
+        value = _calculate_add(value, surcharge)
+    return entry, value if value >= 0 else _ZERO, None, amount
+
+
 def _price_entry(  # noqa: PLR0917 - per line: positional calls cost less
     entry: _Compiled,
     item: PriceItem,
@@ -1207,18 +1217,7 @@ def _price_entry(  # noqa: PLR0917 - per line: positional calls cost less
     if flags & _FIXED:
         return entry, entry[8].amount, None, None
     if flags & _PLAIN:
-        # What _price_rule does for such a rule, with its formula compiled.
-        base_money = item.list_price if flags & _ON_LIST_PRICE else item.cost
-        if base_money is None or base_money.currency != entry[1].currency:
-            return None
-        amount = base_money.amount
-        factor, step, surcharge = entry[8]
-        value = amount if factor is None else _calculate_multiply(amount, factor)
-        if step is not None:
-            value = _round_step(value, step)
-        if surcharge is not None:
-            value = _calculate_add(value, surcharge)
-        return entry, value if value >= 0 else _ZERO, None, amount
+        return _plain_win(entry, item)
     rule = entry[2]
     try:
         value, tier, base = _price_rule(
