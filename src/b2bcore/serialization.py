@@ -44,23 +44,18 @@ from cattrs.cols import (
 )
 from cattrs.errors import ClassValidationError, IterableValidationError
 
+from b2bcore._json import json_text
 from b2bcore.clock import require_aware
 from b2bcore.errors import B2BCoreError, ValidationError
 from b2bcore.events import DomainEvent, OutboxRecord, event_class
 from b2bcore.ids import new_id
 from b2bcore.money import Money, to_decimal
 
-try:  # CPython: orjson writes the same text as json.dumps below, ten times faster
-    import orjson
-except ImportError:  # pragma: no cover - PyPy, or installed without it
-    orjson = None  # type: ignore[assignment]
-
 __all__ = [
     "converter",
     "dumps",
     "event_from_record",
     "event_to_record",
-    "json_text",
     "loads",
     "structure",
     "unstructure",
@@ -283,22 +278,12 @@ def unstructure(obj: object) -> Any:
 
 
 def dumps(obj: object) -> str:
-    """Compact, key-order-stable JSON text of ``obj``."""
-    return json_text(unstructure(obj))
-
-
-def json_text(data: Any) -> str:
-    """Compact JSON text of JSON-shaped ``data`` (keys in their order, no ASCII
-    escapes): what ``json.dumps`` writes with ``separators=(",", ":")`` and
-    ``ensure_ascii=False``, written by orjson where it is installed (and can: an
-    integer wider than 64 bits, a non-string key, a lone surrogate fall back to
-    the ``json`` module)."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(data).decode()
-        except TypeError:  # orjson.JSONEncodeError is one
-            pass
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    """Compact, key-order-stable JSON text of ``obj``; ValidationError if it is not
+    something the converter turns into JSON."""
+    try:
+        return json_text(unstructure(obj))
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"cannot be written as JSON ({e})", path="$", value=obj) from e
 
 
 def loads(text: str | bytes, cls: type[T]) -> T:

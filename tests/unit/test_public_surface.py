@@ -1225,7 +1225,6 @@ PUBLIC: dict[str, list[str]] = {
         "dumps",
         "event_from_record",
         "event_to_record",
-        "json_text",
         "loads",
         "structure",
         "unstructure",

@@ -19,11 +19,12 @@ from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar, ca
 
 import attrs
 
+from b2bcore._json import json_text
 from b2bcore.errors import DuplicateError, NotFoundError, StorageError, ValidationError
 from b2bcore.events import Aggregate, DomainEvent
 from b2bcore.ids import CompanyId
 from b2bcore.paging import Page, check_limit, decode_cursor, encode_cursor
-from b2bcore.serialization import converter, json_text, structure
+from b2bcore.serialization import converter, structure
 
 __all__ = [
     "Collection",

@@ -929,9 +929,8 @@ class StockLevelDocuments(DocumentRepository[StockLevel]):
         self._update(level)
 
     def for_sku(self, sku: Sku, /) -> list[StockLevel]:
-        code = check_id(sku, path="sku")
-        levels: list[StockLevel] = _all_rows(self, PLATFORM, (Filter("sku", "eq", code),))
-        return sorted(levels, key=lambda lv: lv.location)
+        code = Sku(check_id(sku, path="sku"))
+        return self.for_skus([code])[code]
 
     def for_skus(self, skus: Sequence[Sku], /) -> dict[Sku, list[StockLevel]]:
         """:meth:`for_sku` of several SKUs in one read (not a port method: callers

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b2bcore import serialization
+from b2bcore import _json
+from b2bcore._json import json_text
 from b2bcore.accounts import (
     BusinessUnit,
     BusinessUnitAdded,
@@ -31,7 +32,6 @@ from b2bcore.serialization import (
     dumps,
     event_from_record,
     event_to_record,
-    json_text,
     loads,
     structure,
     unstructure,
@@ -434,7 +434,7 @@ def test_json_text_writes_what_json_dumps_writes(data: object) -> None:
 def test_json_text_without_orjson_is_the_json_module(data: object) -> None:
     expected = _json_dumps(data)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(serialization, "orjson", None)
+        mp.setattr(_json, "orjson", None)
         assert json_text(data) == expected
 
 
@@ -442,3 +442,32 @@ def test_json_text_falls_back_where_orjson_cannot_write() -> None:
     # Past 64 bits, a non-string key: orjson refuses, the json module writes them.
     assert json_text({"n": 2**70}) == '{"n":1180591620717411303424}'
     assert json_text({1: "a"}) == '{"1":"a"}'
+
+
+class _Opaque:
+    """Something the converter hands back as it is, and JSON cannot hold."""
+
+
+#: What neither the converter nor JSON can write.
+_NOT_JSON = st.one_of(
+    st.builds(_Opaque),
+    st.binary(),
+    st.complex_numbers(allow_nan=False),
+)
+
+
+@given(st.recursive(_NOT_JSON, lambda inner: st.lists(inner, min_size=1, max_size=3), max_leaves=5))
+def test_dumps_of_what_json_cannot_hold_is_a_validation_error(value: object) -> None:
+    with pytest.raises(ValidationError, match="cannot be written as JSON") as info:
+        dumps(value)
+    assert info.value.path == "$"
+
+
+@pytest.mark.parametrize("with_orjson", [True, False])
+@given(value=_NOT_JSON | st.datetimes(timezones=st.just(UTC)))  # raw: not the converter's
+def test_json_text_refuses_what_the_json_module_refuses(with_orjson: bool, value: object) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        if not with_orjson:
+            mp.setattr(_json, "orjson", None)
+        with pytest.raises(TypeError):
+            json_text({"x": value})
